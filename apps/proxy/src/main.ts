@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+/** Placeholder until the app lands. */
+export {};
