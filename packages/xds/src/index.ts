@@ -1,2 +1,55 @@
-/** Placeholder until the package lands. */
-export {};
+/**
+ * @weft/xds: Envoy xDS v3 for Weft - proto loading, resource type URLs,
+ * resource encoding, snapshots and a per-node snapshot cache, an ADS server
+ * (state of the world + delta) over @grpc/grpc-js, and an ADS client.
+ *
+ * Owns: the xDS wire protocol and its state machines, encoded resource bytes.
+ * Must not depend on: @weft/config or any app (turning Istio config into
+ * Envoy resources is the discovery server's job), Kubernetes.
+ */
+
+export type { Debounce, DebounceOptions, DebounceTimers } from './cache/debounce.ts';
+export { createDebounce } from './cache/debounce.ts';
+export type { Snapshot } from './cache/snapshot.ts';
+export { createSnapshot, SnapshotError } from './cache/snapshot.ts';
+export type { SnapshotCache } from './cache/snapshot-cache.ts';
+export { createSnapshotCache } from './cache/snapshot-cache.ts';
+export type { EnvoyProtos } from './protos/envoy-protos.ts';
+export { loadEnvoyProtos } from './protos/envoy-protos.ts';
+export type { ResourceReference, ResourceType } from './resource-types/index.ts';
+export { RESOURCE_TYPES, resourceType } from './resource-types/index.ts';
+export type { BodyProblem } from './resources/body-check.ts';
+export type { Resource, ResourceBody } from './resources/resource.ts';
+export {
+  decodeResource,
+  encodeResource,
+  InvalidResourceError,
+  resourceFromBody,
+  resourceVersion,
+  validateResource,
+} from './resources/resource.ts';
+export { resourceToJson } from './resources/resource-json.ts';
+export { createAdsServer } from './server/ads-server.ts';
+export type {
+  AckInfo,
+  AdsMode,
+  AdsServer,
+  AdsServerOptions,
+  NackInfo,
+  NackRecord,
+  NodeInfo,
+  ProxySyncStatus,
+  StreamInfo,
+  TypeSyncStatus,
+} from './server/ads-server-types.ts';
+export type { TypeUrl } from './type-urls.ts';
+export {
+  CLUSTER_TYPE_URL,
+  ENDPOINT_TYPE_URL,
+  isTypeUrl,
+  LISTENER_TYPE_URL,
+  PUSH_ORDER,
+  ROUTE_TYPE_URL,
+  SECRET_TYPE_URL,
+  TYPE_SHORT_NAMES,
+} from './type-urls.ts';

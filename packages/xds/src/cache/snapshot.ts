@@ -1,0 +1,97 @@
+/**
+ * An immutable, versioned set of resources for one proxy view, per type.
+ *
+ * Versions are content hashes: a type's version changes exactly when the
+ * encoded bytes of its set change, so two views with the same resources get
+ * the same version and rebuilding an unchanged snapshot pushes nothing.
+ */
+
+import { resourceType } from '../resource-types/index.ts';
+import { hashBytes, type Resource, resourceVersion } from '../resources/resource.ts';
+import { PUSH_ORDER, type TypeUrl } from '../type-urls.ts';
+
+export interface Snapshot {
+  /** Resources of one type by name (empty map for a type not given). */
+  resources(typeUrl: TypeUrl): ReadonlyMap<string, Resource>;
+  /** Hash of the type's set (names and resource versions); `''` for an empty set. */
+  version(typeUrl: TypeUrl): string;
+  /** Content hash of one resource's encoded bytes; undefined when absent. */
+  resourceVersion(typeUrl: TypeUrl, name: string): string | undefined;
+  /**
+   * Problems that would leave a proxy warming forever or routing to nothing:
+   * every EDS cluster has its ClusterLoadAssignment, every listener using RDS
+   * its RouteConfiguration, every SDS reference its Secret. Empty when
+   * consistent. Messages name both resources.
+   */
+  consistencyCheck(): string[];
+}
+
+/** A snapshot problem raised at creation: duplicate names or a resource under the wrong type. */
+export class SnapshotError extends Error {
+  readonly code = 'INVALID_SNAPSHOT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotError';
+  }
+}
+
+/**
+ * Creates a snapshot. Encodes every resource once (memoised per Resource
+ * object) to compute versions. Throws InvalidResourceError for a body that
+ * does not fit its proto and SnapshotError for duplicate names or a resource
+ * listed under another type, so a bad snapshot is never published.
+ */
+export function createSnapshot(resources: Partial<Record<TypeUrl, readonly Resource[]>>): Snapshot {
+  const byType = new Map<TypeUrl, Map<string, Resource>>();
+  const typeVersions = new Map<TypeUrl, string>();
+  for (const typeUrl of PUSH_ORDER) {
+    const list = resources[typeUrl] ?? [];
+    const byName = new Map<string, Resource>();
+    for (const resource of list) {
+      if (resource.typeUrl !== typeUrl) {
+        throw new SnapshotError(
+          `resource ${JSON.stringify(resource.name)} of ${resource.typeUrl} listed under ${typeUrl}`,
+        );
+      }
+      if (byName.has(resource.name)) {
+        throw new SnapshotError(
+          `duplicate ${resourceType(typeUrl).shortName} resource ${JSON.stringify(resource.name)}`,
+        );
+      }
+      byName.set(resource.name, resource);
+    }
+    byType.set(typeUrl, byName);
+    const names = [...byName.keys()].sort();
+    typeVersions.set(
+      typeUrl,
+      names.length === 0
+        ? ''
+        : hashBytes(...names.flatMap((n) => [n, '\0', resourceVersion(byName.get(n) as Resource), '\0'])),
+    );
+  }
+  const empty: ReadonlyMap<string, Resource> = new Map();
+  return {
+    resources: (typeUrl) => byType.get(typeUrl) ?? empty,
+    version: (typeUrl) => typeVersions.get(typeUrl) ?? '',
+    resourceVersion(typeUrl, name) {
+      const resource = byType.get(typeUrl)?.get(name);
+      return resource ? resourceVersion(resource) : undefined;
+    },
+    consistencyCheck() {
+      const problems: string[] = [];
+      for (const [typeUrl, byName] of byType) {
+        const type = resourceType(typeUrl);
+        for (const resource of byName.values()) {
+          for (const ref of type.references(resource.body)) {
+            if (byType.get(ref.typeUrl)?.has(ref.name)) continue;
+            const wanted = resourceType(ref.typeUrl).shortName;
+            problems.push(
+              `${type.shortName} ${JSON.stringify(resource.name)} refers to ${wanted} ${JSON.stringify(ref.name)}, which is missing`,
+            );
+          }
+        }
+      }
+      return problems;
+    },
+  };
+}

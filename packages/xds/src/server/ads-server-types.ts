@@ -1,0 +1,89 @@
+/** Public types of the ADS server. */
+import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from '@weft/telemetry';
+import type { SnapshotCache } from '../cache/snapshot-cache.ts';
+import type { TypeUrl } from '../type-urls.ts';
+
+/** The proxy's `envoy.config.core.v3.Node`, as first sent on a stream. */
+export interface NodeInfo {
+  readonly id: string;
+  readonly cluster: string;
+  /** google.protobuf.Struct decoded to plain JSON (Istio keys: NAMESPACE, LABELS, ...). */
+  readonly metadata: Record<string, unknown>;
+  readonly locality?: { readonly region?: string; readonly zone?: string; readonly subZone?: string };
+  readonly userAgentName?: string;
+  readonly userAgentVersion?: string;
+  readonly clientFeatures: readonly string[];
+}
+
+/** The protocol flavour of a stream. */
+export type AdsMode = 'sotw' | 'delta';
+
+export interface StreamInfo {
+  readonly nodeId: string;
+  readonly node: NodeInfo;
+  readonly streamId: number;
+  readonly mode: AdsMode;
+}
+
+export interface AckInfo {
+  readonly nodeId: string;
+  readonly streamId: number;
+  readonly typeUrl: TypeUrl;
+  /** The version the client now runs (SotW `version_info`; delta `system_version_info` of the ACKed response). */
+  readonly version: string;
+  readonly nonce: string;
+}
+
+export interface NackInfo extends AckInfo {
+  /** google.rpc.Status the client sent; `message` lists why it rejected the config. */
+  readonly errorDetail: { readonly code: number; readonly message: string };
+}
+
+/** The last NACK of one type on one stream. `at` is from the server's clock (ms). */
+export interface NackRecord {
+  readonly version: string;
+  readonly nonce: string;
+  readonly message: string;
+  readonly at: number;
+}
+
+/** Per-type push state on one stream, for /debug/syncz. */
+export interface TypeSyncStatus {
+  readonly sentVersion: string;
+  readonly sentNonce: string;
+  readonly ackedVersion: string;
+  readonly lastNack?: NackRecord;
+}
+
+export interface ProxySyncStatus {
+  readonly nodeId: string;
+  readonly streamId: number;
+  readonly mode: AdsMode;
+  readonly types: Partial<Record<TypeUrl, TypeSyncStatus>>;
+}
+
+export interface AdsServerOptions {
+  /** Where snapshots come from; the server uses only `watch` and `getSnapshot`. */
+  cache: Pick<SnapshotCache, 'watch' | 'getSnapshot'>;
+  logger?: Logger;
+  onStreamOpen?(info: StreamInfo): void;
+  onStreamClose?(info: StreamInfo): void;
+  onAck?(info: AckInfo): void;
+  onNack?(info: NackInfo): void;
+  /** Milliseconds since the epoch; default Date.now. */
+  clock?: () => number;
+  /** `control_plane.identifier` in responses; default `weft`. */
+  controlPlaneId?: string;
+}
+
+export interface AdsServer {
+  /** Registers envoy.service.discovery.v3.AggregatedDiscoveryService (SotW + delta) on a grpc-js server. */
+  addToServer(server: grpc.Server): void;
+  /** One entry per open stream that has sent its node. */
+  syncStatus(): readonly ProxySyncStatus[];
+  /** Nodes with an open stream (one entry per stream). */
+  connectedNodes(): readonly NodeInfo[];
+  /** Ends every open stream (status UNAVAILABLE) and stops watching the cache. Safe to repeat. */
+  close(): void;
+}

@@ -1,0 +1,169 @@
+/**
+ * State-of-the-world ADS (StreamAggregatedResources), one instance per stream.
+ *
+ * Implements Envoy's "xDS REST and gRPC protocol" doc, sections "ACK and
+ * NACK semantics", "When to send an update", "Resource updates",
+ * "How the client specifies what resources to return" and "Eventual
+ * consistency considerations":
+ * - version and nonce are per type; a request whose `response_nonce` is not
+ *   the latest nonce sent for its type is stale and ignored;
+ * - `error_detail` marks a NACK: recorded, logged, never answered by sending
+ *   the same version again; other types keep flowing;
+ * - a response is sent only when the stream's view of a type changed, or the
+ *   subscription changed; on a new stream a request whose `version_info`
+ *   equals the current view's version is a resume and gets no response;
+ * - LDS/CDS are full-state (wildcard unless names were given); RDS/EDS/SDS
+ *   carry the named subset, with no deletion signal;
+ * - several types changing at once go out in PUSH_ORDER, and clusters removed
+ *   from a full-state CDS are kept in the first CDS response and dropped by a
+ *   second one after LDS/RDS (make-before-break).
+ */
+import type { Snapshot } from '../cache/snapshot.ts';
+import { resourceType } from '../resource-types/index.ts';
+import { encodeResource, hashBytes, type Resource, resourceVersion } from '../resources/resource.ts';
+import { CLUSTER_TYPE_URL, PUSH_ORDER, type TypeUrl } from '../type-urls.ts';
+import type { DiscoveryRequest, DiscoveryResponse } from '../wire/ads-wire.ts';
+import type { StreamContext, StreamProtocol } from './stream-session.ts';
+import { isNack, type Subscription, subscriptionUpdate } from './subscription.ts';
+
+interface SotwTypeState {
+  subscription: Subscription;
+  /** The view last sent (name -> Resource); undefined before the first response. */
+  sent: Map<string, Resource> | undefined;
+}
+
+/** The version of a view: hash of its names and resource versions (`''` when empty). */
+function viewVersion(view: ReadonlyMap<string, Resource>): string {
+  if (view.size === 0) return '';
+  const names = [...view.keys()].sort();
+  return hashBytes(
+    ...names.flatMap((name) => [name, '\0', resourceVersion(view.get(name) as Resource), '\0']),
+  );
+}
+
+function sameView(a: ReadonlyMap<string, Resource> | undefined, b: ReadonlyMap<string, Resource>): boolean {
+  if (!a || a.size !== b.size) return false;
+  for (const [name, resource] of b) {
+    const other = a.get(name);
+    if (!other || (other !== resource && resourceVersion(other) !== resourceVersion(resource))) return false;
+  }
+  return true;
+}
+
+export function createSotwProtocol(
+  context: StreamContext<DiscoveryResponse>,
+): StreamProtocol<DiscoveryRequest> {
+  const types = new Map<TypeUrl, SotwTypeState>();
+
+  const view = (typeUrl: TypeUrl, snapshot: Snapshot, subscription: Subscription): Map<string, Resource> => {
+    const all = snapshot.resources(typeUrl);
+    if (subscription.wildcard) return new Map(all);
+    const out = new Map<string, Resource>();
+    for (const name of subscription.names) {
+      const resource = all.get(name);
+      if (resource) out.set(name, resource);
+    }
+    return out;
+  };
+
+  const send = (
+    typeUrl: TypeUrl,
+    state: SotwTypeState,
+    resources: Map<string, Resource>,
+    version: string,
+  ): void => {
+    const nonce = context.recordSent(typeUrl, version);
+    state.sent = resources;
+    context.write({
+      versionInfo: version,
+      typeUrl,
+      nonce,
+      resources: [...resources.values()].map((r) => ({ type_url: typeUrl, value: encodeResource(r) })),
+      controlPlane: { identifier: context.controlPlaneId },
+    });
+    context.logger?.debug('sent', {
+      type: resourceType(typeUrl).shortName,
+      version,
+      nonce,
+      count: resources.size,
+    });
+  };
+
+  /** Pushes, in PUSH_ORDER, every type in `typeUrls` whose view changed or that `force` names. */
+  const push = (
+    snapshot: Snapshot,
+    typeUrls: readonly TypeUrl[],
+    force: (typeUrl: TypeUrl) => boolean,
+  ): void => {
+    const pending: { typeUrl: TypeUrl; state: SotwTypeState; next: Map<string, Resource> }[] = [];
+    for (const typeUrl of PUSH_ORDER) {
+      const state = types.get(typeUrl);
+      if (!state || !typeUrls.includes(typeUrl)) continue;
+      const next = view(typeUrl, snapshot, state.subscription);
+      if (force(typeUrl) || !sameView(state.sent, next)) pending.push({ typeUrl, state, next });
+    }
+    // Make-before-break: clusters dropped from full-state CDS stay until the
+    // listeners and routes that may still use them were replaced.
+    const cds = pending.find((p) => p.typeUrl === CLUSTER_TYPE_URL);
+    const later = pending.some((p) => p.typeUrl !== CLUSTER_TYPE_URL);
+    const removed = cds?.state.sent ? [...cds.state.sent.keys()].filter((name) => !cds.next.has(name)) : [];
+    const deferRemoval = cds !== undefined && later && removed.length > 0 && cds.state.subscription.wildcard;
+    for (const { typeUrl, state, next } of pending) {
+      if (deferRemoval && typeUrl === CLUSTER_TYPE_URL) {
+        const kept = new Map(next);
+        for (const name of removed) kept.set(name, state.sent?.get(name) as Resource);
+        send(typeUrl, state, kept, viewVersion(kept));
+      } else {
+        send(typeUrl, state, next, viewVersion(next));
+      }
+    }
+    if (deferRemoval && cds) send(CLUSTER_TYPE_URL, cds.state, cds.next, viewVersion(cds.next));
+  };
+
+  return {
+    onRequest(request: DiscoveryRequest, typeUrl: TypeUrl) {
+      const status = context.status(typeUrl);
+      const nonce = request.responseNonce ?? '';
+      let state = types.get(typeUrl);
+      if (nonce !== '' && (!state || nonce !== status.sentNonce)) {
+        context.logger?.debug('ignoring stale request', { typeUrl, nonce, latest: status.sentNonce });
+        return;
+      }
+      if (nonce !== '') {
+        if (isNack(request.errorDetail)) {
+          context.nack(typeUrl, status.sentVersion, nonce, request.errorDetail ?? {});
+        } else {
+          context.ack(typeUrl, request.versionInfo ?? '', nonce);
+        }
+      }
+      const first = !state;
+      const update = subscriptionUpdate(
+        state?.subscription,
+        request.resourceNames ?? [],
+        resourceType(typeUrl).fullStateInSotw,
+      );
+      if (!state) {
+        state = { subscription: update.subscription, sent: undefined };
+        types.set(typeUrl, state);
+      }
+      state.subscription = update.subscription;
+      const snapshot = context.snapshot();
+      if (!snapshot) return; // answered when the node's first snapshot arrives
+      if (first && nonce === '' && (request.versionInfo ?? '') !== '') {
+        const current = view(typeUrl, snapshot, state.subscription);
+        if (viewVersion(current) === request.versionInfo) {
+          // Resume after reconnect: the client already runs this view.
+          state.sent = current;
+          status.sentVersion = request.versionInfo;
+          status.ackedVersion = request.versionInfo;
+          return;
+        }
+      }
+      if (first || nonce === '' || update.changed) push(snapshot, [typeUrl], () => true);
+    },
+    onSnapshot(snapshot: Snapshot) {
+      // A type requested before the node had a snapshot was never answered.
+      push(snapshot, [...types.keys()], (typeUrl) => types.get(typeUrl)?.sent === undefined);
+    },
+  };
+}
