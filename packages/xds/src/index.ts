@@ -14,6 +14,17 @@ export type { Snapshot } from './cache/snapshot.ts';
 export { createSnapshot, SnapshotError } from './cache/snapshot.ts';
 export type { SnapshotCache } from './cache/snapshot-cache.ts';
 export { createSnapshotCache } from './cache/snapshot-cache.ts';
+export { createAdsClient } from './client/ads-client.ts';
+export type {
+  AdsClient,
+  AdsClientNode,
+  AdsClientOptions,
+  ConnectionState,
+  TypeUpdate,
+  ValidationContext,
+} from './client/ads-client-types.ts';
+export type { Backoff, BackoffOptions } from './client/backoff.ts';
+export { createBackoff } from './client/backoff.ts';
 export type { EnvoyProtos } from './protos/envoy-protos.ts';
 export { loadEnvoyProtos } from './protos/envoy-protos.ts';
 export type { ResourceReference, ResourceType } from './resource-types/index.ts';
@@ -39,9 +50,20 @@ export type {
   NackRecord,
   NodeInfo,
   ProxySyncStatus,
+  PushInfo,
   StreamInfo,
   TypeSyncStatus,
 } from './server/ads-server-types.ts';
+export {
+  buildCluster,
+  buildClusterLoadAssignment,
+  buildListener,
+  buildRouteConfiguration,
+  buildSecret,
+} from './testing/resource-builders.ts';
+export type { TestControlPlane, TestControlPlaneOptions } from './testing/test-control-plane.ts';
+export { startTestControlPlane } from './testing/test-control-plane.ts';
+export { WaitTimeoutError, waitUntil } from './testing/wait-until.ts';
 export type { TypeUrl } from './type-urls.ts';
 export {
   CLUSTER_TYPE_URL,

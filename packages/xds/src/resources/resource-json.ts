@@ -31,7 +31,9 @@ function durationToJson(value: Record<string, unknown>): string {
   const seconds = Number(value.seconds ?? 0);
   const nanos = Number(value.nanos ?? 0);
   if (nanos === 0) return `${seconds}s`;
-  const fraction = String(Math.abs(nanos)).padStart(9, '0').replace(/0+$/, '');
+  // proto3 JSON prints 3, 6 or 9 fractional digits.
+  let fraction = String(Math.abs(nanos)).padStart(9, '0');
+  while (fraction.length > 3 && fraction.endsWith('000')) fraction = fraction.slice(0, -3);
   const sign = seconds < 0 || nanos < 0 ? '-' : '';
   return `${sign}${Math.abs(seconds)}.${fraction}s`;
 }

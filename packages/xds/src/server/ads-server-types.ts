@@ -40,6 +40,19 @@ export interface NackInfo extends AckInfo {
   readonly errorDetail: { readonly code: number; readonly message: string };
 }
 
+/** One response written on a stream. */
+export interface PushInfo {
+  readonly nodeId: string;
+  readonly streamId: number;
+  readonly typeUrl: TypeUrl;
+  readonly version: string;
+  readonly nonce: string;
+  /** Resources carried (SotW: the full view; delta: changed ones only). */
+  readonly resourceCount: number;
+  /** Delta `removed_resources` entries (always 0 for SotW). */
+  readonly removedCount: number;
+}
+
 /** The last NACK of one type on one stream. `at` is from the server's clock (ms). */
 export interface NackRecord {
   readonly version: string;
@@ -71,6 +84,8 @@ export interface AdsServerOptions {
   onStreamClose?(info: StreamInfo): void;
   onAck?(info: AckInfo): void;
   onNack?(info: NackInfo): void;
+  /** Called for every response written (for push metrics). */
+  onPush?(info: PushInfo): void;
   /** Milliseconds since the epoch; default Date.now. */
   clock?: () => number;
   /** `control_plane.identifier` in responses; default `weft`. */

@@ -75,7 +75,7 @@ export function createDeltaProtocol(
   const send = (change: DeltaChange, snapshot: Snapshot): void => {
     const { typeUrl, state, resources, removed } = change;
     const version = snapshot.version(typeUrl);
-    const nonce = context.recordSent(typeUrl, version);
+    const nonce = context.recordSent(typeUrl, version, resources.length, removed.length);
     for (const r of resources) {
       state.client.set(r.name, r.version);
       state.toldAbsent.delete(r.name);

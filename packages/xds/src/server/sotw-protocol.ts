@@ -72,7 +72,7 @@ export function createSotwProtocol(
     resources: Map<string, Resource>,
     version: string,
   ): void => {
-    const nonce = context.recordSent(typeUrl, version);
+    const nonce = context.recordSent(typeUrl, version, resources.size, 0);
     state.sent = resources;
     context.write({
       versionInfo: version,

@@ -43,8 +43,8 @@ export interface StreamContext<Res> {
   /** Records a NACK (version = the rejected one), logs it and calls the hook. */
   nack(typeUrl: TypeUrl, version: string, nonce: string, detail: WireStatus): void;
   status(typeUrl: TypeUrl): TypeStatusRecord;
-  /** Allocates the nonce of a response about to be written and records it as the type's latest. */
-  recordSent(typeUrl: TypeUrl, version: string): string;
+  /** Allocates the nonce of a response about to be written, records it as the type's latest, reports the push. */
+  recordSent(typeUrl: TypeUrl, version: string, resourceCount: number, removedCount: number): string;
 }
 
 export interface StreamProtocol<Req> {
@@ -88,6 +88,7 @@ export function runStream<Req extends RequestCommon, Res>(
   let closed = false;
   const statuses = new Map<TypeUrl, TypeStatusRecord>();
   let nonceCounter = 0;
+  const ackedNonces = new Map<TypeUrl, string>();
 
   const status = (typeUrl: TypeUrl): TypeStatusRecord => {
     let record = statuses.get(typeUrl);
@@ -111,7 +112,11 @@ export function runStream<Req extends RequestCommon, Res>(
       if (!closed) call.write(response);
     },
     ack(typeUrl, version, nonce) {
-      status(typeUrl).ackedVersion = version;
+      const record = status(typeUrl);
+      // A SotW subscription change re-sends the last nonce: not a new ACK.
+      if (ackedNonces.get(typeUrl) === nonce) return;
+      ackedNonces.set(typeUrl, nonce);
+      record.ackedVersion = version;
       logger?.debug('ack', { type: TYPE_SHORT_NAMES[typeUrl], version, nonce });
       options.onAck?.({ nodeId: (node as NodeInfo).id, streamId, typeUrl, version, nonce });
     },
@@ -122,10 +127,20 @@ export function runStream<Req extends RequestCommon, Res>(
       options.onNack?.({ nodeId: (node as NodeInfo).id, streamId, typeUrl, version, nonce, errorDetail });
     },
     status,
-    recordSent(typeUrl, version) {
+    recordSent(typeUrl, version, resourceCount, removedCount) {
       const record = status(typeUrl);
       record.sentVersion = version;
       record.sentNonce = String(++nonceCounter);
+      const nodeId = (node as NodeInfo).id;
+      options.onPush?.({
+        nodeId,
+        streamId,
+        typeUrl,
+        version,
+        nonce: record.sentNonce,
+        resourceCount,
+        removedCount,
+      });
       return record.sentNonce;
     },
   };
