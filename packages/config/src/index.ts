@@ -9,6 +9,10 @@
  * Must not depend on: any other @weft project, Kubernetes, gRPC, Envoy types.
  */
 
+export { listYamlFiles, loadConfigPaths } from './loading/load-config-paths.ts';
+export type { ParseResult } from './loading/parse-config-yaml.ts';
+export { parseConfigYaml } from './loading/parse-config-yaml.ts';
+export { buildMeshModel, createMeshModel, spiffeId, workloadFromEntry } from './mesh/build-mesh-model.ts';
 export type {
   Endpoint,
   MeshConfig,
@@ -39,6 +43,9 @@ export type {
   WorkloadEntry,
 } from './resources/resource-types.ts';
 export type * from './resources/security-types.ts';
+export { parseDuration } from './schema/duration.ts';
+export { configKey, createConfigStore } from './store/config-store.ts';
+export { createDirectorySource } from './store/directory-source.ts';
 export type {
   ConfigEvent,
   ConfigListener,
@@ -49,3 +56,5 @@ export type {
 } from './store/store-types.ts';
 export type { Problem, Severity } from './validation/problem.ts';
 export { formatProblem } from './validation/problem.ts';
+export { validateObject } from './validation/validate-object.ts';
+export { hostMatches, resolveShortHost, validateReferences } from './validation/validate-references.ts';

@@ -20,6 +20,21 @@ const BY_NAME: Record<string, Protocol> = {
   udp: 'UDP',
 };
 
+/** The protocol names Istio accepts in `protocol` fields, for messages. */
+export const PROTOCOL_NAMES: readonly string[] = [
+  'HTTP',
+  'HTTPS',
+  'HTTP2',
+  'GRPC',
+  'GRPC-WEB',
+  'TLS',
+  'TCP',
+  'UDP',
+  'MONGO',
+  'REDIS',
+  'MYSQL',
+];
+
 /** Kubernetes' well-known appProtocol values (KEP-3726). */
 const KUBERNETES_APP_PROTOCOLS: Record<string, Protocol> = {
   'kubernetes.io/h2c': 'HTTP2',

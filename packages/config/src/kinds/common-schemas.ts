@@ -1,0 +1,162 @@
+/** Schema pieces several kinds share (StringMatch, labels, destinations, TLS, connection pools). */
+
+import { PROTOCOL_NAMES, parseProtocol } from '../mesh/protocol.ts';
+import {
+  hostNameError,
+  labelKeyError,
+  labelValueError,
+  regexError,
+  reportIf,
+  wildcardHostError,
+} from '../schema/checks.ts';
+import type { Reporter } from '../schema/reporter.ts';
+import {
+  boolean,
+  duration,
+  enumOf,
+  map,
+  number,
+  object,
+  portNumber,
+  type Schema,
+  string,
+  stringList,
+  uint32,
+} from '../schema/schema.ts';
+
+/** `{exact}|{prefix}|{regex}`; the regex must compile. An empty match `{}` means "present". */
+export const stringMatch = object(
+  { exact: string(), prefix: string(), regex: string({ check: reportIf(regexError) }) },
+  { exclusive: [['exact', 'prefix', 'regex']] },
+);
+
+/** Kubernetes labels: keys and values checked. */
+export const labels = map(string({ check: reportIf(labelValueError) }), { key: reportIf(labelKeyError) });
+
+export const portSelector = object({ number: portNumber() });
+
+/** A host name that may start with a wildcard label. */
+export const wildcardHost = string({ check: reportIf(wildcardHostError) });
+/** A host name without wildcards. */
+export const host = string({ check: reportIf(hostNameError) });
+
+export const destination = object(
+  {
+    host: string({ nonEmpty: true, check: reportIf(wildcardHostError) }),
+    subset: string(),
+    port: portSelector,
+  },
+  { required: ['host'] },
+);
+
+/** A percentage 0..100 as `{value}`. */
+export const percent = object({ value: number({ min: 0, max: 100 }) });
+
+export const clientTlsSettings = object(
+  {
+    mode: enumOf(['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']),
+    clientCertificate: string(),
+    privateKey: string(),
+    caCertificates: string(),
+    credentialName: string(),
+    subjectAltNames: stringList(),
+    sni: string(),
+    insecureSkipVerify: boolean(),
+    caCrl: string(),
+  },
+  { check: checkClientTls },
+);
+
+function checkClientTls(tls: Record<string, unknown>, path: string, report: Reporter): void {
+  const files = ['clientCertificate', 'privateKey', 'caCertificates', 'credentialName'].filter(
+    (f) => tls[f] !== undefined,
+  );
+  if (tls.mode === 'ISTIO_MUTUAL' && files.length > 0) {
+    report.error(path, `ISTIO_MUTUAL uses the mesh's certificates: ${files.join(', ')} must not be set`);
+  }
+  if (
+    tls.mode === 'MUTUAL' &&
+    tls.credentialName === undefined &&
+    (tls.clientCertificate === undefined || tls.privateKey === undefined)
+  ) {
+    report.error(path, 'MUTUAL requires clientCertificate and privateKey, or credentialName');
+  }
+}
+
+export const serverTlsSettings = object({
+  httpsRedirect: boolean(),
+  mode: enumOf(['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL']),
+  serverCertificate: string(),
+  privateKey: string(),
+  caCertificates: string(),
+  caCrl: string(),
+  credentialName: string(),
+  credentialNames: stringList(),
+  subjectAltNames: stringList(),
+  verifyCertificateSpki: stringList(),
+  verifyCertificateHash: stringList(),
+  minProtocolVersion: enumOf(['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3']),
+  maxProtocolVersion: enumOf(['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3']),
+  cipherSuites: stringList(),
+});
+
+export const connectionPool = object({
+  tcp: object({
+    maxConnections: uint32({ min: 1, max: 0x7fff_ffff }),
+    connectTimeout: duration({ minMs: 1 }),
+    tcpKeepalive: object({
+      probes: uint32(),
+      time: duration({ minMs: 1 }),
+      interval: duration({ minMs: 1 }),
+    }),
+    maxConnectionDuration: duration({ minMs: 1 }),
+    idleTimeout: duration(),
+  }),
+  http: object({
+    http1MaxPendingRequests: uint32({ max: 0x7fff_ffff }),
+    http2MaxRequests: uint32({ max: 0x7fff_ffff }),
+    maxRequestsPerConnection: uint32({ max: 0x7fff_ffff }),
+    maxRetries: uint32({ max: 0x7fff_ffff }),
+    idleTimeout: duration({ minMs: 1 }),
+    h2UpgradePolicy: enumOf(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']),
+    useClientProtocol: boolean(),
+    maxConcurrentStreams: uint32({ max: 0x7fff_ffff }),
+  }),
+});
+
+/** An Istio protocol name, case-insensitive (`HTTP`, `http2`, `GRPC`, `TCP`, ...). */
+export const protocolName = string({
+  check: (value, path, report) => {
+    if (!parseProtocol(value)) {
+      report.error(
+        path,
+        `unknown protocol ${JSON.stringify(value)}; expected one of ${PROTOCOL_NAMES.join(', ')}`,
+      );
+    }
+  },
+});
+
+/** A gateway or sidecar listener port: number, protocol and name. */
+export const listenerPort = (required: readonly string[]): Schema =>
+  object(
+    {
+      number: portNumber(),
+      protocol: protocolName,
+      name: string(),
+      targetPort: portNumber({ ignored: 'targetPort on a listener port' }),
+    },
+    { required },
+  );
+
+/** `{matchLabels}`, the selector of security policies. */
+export const labelSelector = object({ matchLabels: labels });
+
+export const policyTargetReference = object(
+  {
+    group: string(),
+    kind: string({ nonEmpty: true }),
+    name: string({ nonEmpty: true }),
+    namespace: string(),
+  },
+  { required: ['kind', 'name'] },
+);

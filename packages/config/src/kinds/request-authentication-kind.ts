@@ -1,0 +1,94 @@
+/**
+ * RequestAuthentication: schema and semantic checks.
+ *
+ * @see https://istio.io/latest/docs/reference/config/security/request_authentication/
+ */
+import type { RequestAuthenticationSpec } from '../resources/security-types.ts';
+import { headerNameError, reportIf } from '../schema/checks.ts';
+import type { Reporter } from '../schema/reporter.ts';
+import { array, boolean, duration, object, string, stringList } from '../schema/schema.ts';
+import { labelSelector, policyTargetReference } from './common-schemas.ts';
+import { type KindDefinition, SECURITY_GROUP, SECURITY_VERSIONS } from './kind-definition.ts';
+
+const jwtRule = object(
+  {
+    issuer: string({ nonEmpty: true }),
+    audiences: stringList(),
+    jwksUri: string({ check: reportIf(jwksUriError) }),
+    jwks: string({ check: reportIf(jwksError) }),
+    fromHeaders: array(
+      object(
+        { name: string({ nonEmpty: true, check: reportIf(headerNameError) }), prefix: string() },
+        { required: ['name'] },
+      ),
+    ),
+    fromParams: stringList(),
+    fromCookies: stringList(),
+    outputPayloadToHeader: string({ check: reportIf(headerNameError) }),
+    forwardOriginalToken: boolean(),
+    outputClaimToHeaders: array(
+      object(
+        {
+          header: string({ nonEmpty: true, check: reportIf(headerNameError) }),
+          claim: string({ nonEmpty: true }),
+        },
+        { required: ['header', 'claim'] },
+      ),
+    ),
+    timeout: duration({ minMs: 1 }),
+  },
+  { required: ['issuer'], exclusive: [['jwksUri', 'jwks']] },
+);
+
+const spec = object(
+  {
+    selector: labelSelector,
+    targetRef: policyTargetReference,
+    targetRefs: array(policyTargetReference),
+    jwtRules: array(jwtRule),
+  },
+  { exclusive: [['selector', 'targetRef', 'targetRefs']] },
+);
+
+function jwksUriError(uri: string): string | undefined {
+  try {
+    const url = new URL(uri);
+    return url.protocol === 'http:' || url.protocol === 'https:'
+      ? undefined
+      : `jwksUri ${JSON.stringify(uri)} must be http or https`;
+  } catch {
+    return `jwksUri ${JSON.stringify(uri)} is not a URL`;
+  }
+}
+
+function jwksError(jwks: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(jwks);
+    const keys =
+      typeof parsed === 'object' && parsed !== null ? (parsed as { keys?: unknown }).keys : undefined;
+    return Array.isArray(keys) ? undefined : 'jwks must be a JSON Web Key Set with a "keys" list';
+  } catch {
+    return 'jwks is not valid JSON';
+  }
+}
+
+function semantic(ra: RequestAuthenticationSpec, { report }: { report: Reporter }): void {
+  const issuers = new Map<string, number>();
+  ra.jwtRules?.forEach((rule, i) => {
+    const first = issuers.get(rule.issuer);
+    if (first !== undefined)
+      report.error(
+        `spec.jwtRules[${i}].issuer`,
+        `issuer ${JSON.stringify(rule.issuer)} is already used by jwtRules[${first}]`,
+      );
+    issuers.set(rule.issuer, i);
+  });
+}
+
+export const requestAuthenticationKind: KindDefinition<'RequestAuthentication'> = {
+  kind: 'RequestAuthentication',
+  group: SECURITY_GROUP,
+  versions: SECURITY_VERSIONS,
+  spec,
+  semantic,
+};

@@ -1,0 +1,163 @@
+/**
+ * ServiceEntry and WorkloadEntry to the mesh model, as Istio's
+ * serviceentry controller does it.
+ */
+import type { ServiceEntryPort, WorkloadEntrySpec } from '../resources/networking-types.ts';
+import type { ConfigObject, ServiceEntry, WorkloadEntry } from '../resources/resource-types.ts';
+import type { Endpoint, MeshConfig, MeshModel, Service, ServicePort, Workload } from './mesh-types.ts';
+import { protocolFromPort } from './protocol.ts';
+
+/** `spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>`. */
+export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/**
+ * A MeshModel over services and endpoints from any source (Kubernetes or
+ * ServiceEntry). The first service listed for a hostname wins; endpoints are
+ * kept in the order given.
+ */
+export function createMeshModel(services: readonly Service[], endpoints: readonly Endpoint[]): MeshModel {
+  const byHost = new Map<string, Service>();
+  for (const service of services) if (!byHost.has(service.hostname)) byHost.set(service.hostname, service);
+  const byPort = new Map<string, Endpoint[]>();
+  for (const endpoint of endpoints) {
+    const key = `${endpoint.hostname}:${endpoint.servicePort.number}`;
+    const list = byPort.get(key) ?? [];
+    list.push(endpoint);
+    byPort.set(key, list);
+  }
+  const unique = [...byHost.values()];
+  return {
+    services: unique,
+    service: (hostname) => byHost.get(hostname),
+    endpoints: (hostname, port) => byPort.get(`${hostname}:${port}`) ?? [],
+  };
+}
+
+/** The Workload a WorkloadEntry describes. */
+export function workloadFromEntry(entry: WorkloadEntry): Workload {
+  return toWorkload(entry.spec, entry.metadata.name, entry.metadata.namespace);
+}
+
+function toWorkload(spec: WorkloadEntrySpec, name: string, namespace: string): Workload {
+  return {
+    name,
+    namespace,
+    address: spec.address ?? '',
+    ports: { ...(spec.ports ?? {}) },
+    labels: { ...(spec.labels ?? {}) },
+    serviceAccount: spec.serviceAccount ?? 'default',
+    locality: spec.locality ?? '',
+    network: spec.network ?? '',
+    weight: spec.weight ?? 1,
+    healthy: true,
+  };
+}
+
+function matchesSelector(labels: Record<string, string>, selector: Record<string, string>): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** The workload port for a service port: the workload's port of that name, else targetPort, else the port number. */
+function targetPortOf(workload: Workload, port: ServicePort): number {
+  return workload.ports[port.name] ?? port.targetPort ?? port.number;
+}
+
+function toServicePort(port: ServiceEntryPort): ServicePort {
+  const out: ServicePort = { name: port.name, number: port.number, protocol: protocolFromPort(port) };
+  if (port.targetPort !== undefined) out.targetPort = port.targetPort;
+  return out;
+}
+
+function endpointOf(service: Service, port: ServicePort, workload: Workload, id: string): Endpoint {
+  return {
+    hostname: service.hostname,
+    servicePort: port,
+    address: workload.address,
+    port: targetPortOf(workload, port),
+    labels: workload.labels,
+    serviceAccount: workload.serviceAccount,
+    locality: workload.locality,
+    network: workload.network,
+    weight: workload.weight,
+    healthy: workload.healthy,
+    workload: id,
+  };
+}
+
+/**
+ * The mesh model of `objects`: one Service per ServiceEntry host, with
+ * endpoints from its inline `endpoints`, from the WorkloadEntries in its
+ * namespace that its `workloadSelector` selects, or (DNS resolution without
+ * either) the host itself. `Service.serviceAccounts` holds SPIFFE IDs of the
+ * endpoints' service accounts and the entry's `subjectAltNames`. Objects of
+ * other kinds are ignored. ServiceEntries are read in namespace/name order,
+ * so the first one defining a hostname wins deterministically.
+ */
+export function buildMeshModel(objects: readonly ConfigObject[], mesh: MeshConfig): MeshModel {
+  const entries = objects
+    .filter((o): o is ServiceEntry => o.kind === 'ServiceEntry')
+    .sort((a, b) => compareIds(a, b));
+  const workloads = objects
+    .filter((o): o is WorkloadEntry => o.kind === 'WorkloadEntry')
+    .sort((a, b) => compareIds(a, b));
+  const services: Service[] = [];
+  const endpoints: Endpoint[] = [];
+  for (const entry of entries) {
+    const { spec, metadata } = entry;
+    const ports = (spec.ports ?? []).map(toServicePort);
+    const members: [Workload, string][] = spec.workloadSelector
+      ? workloads
+          .filter(
+            (w) =>
+              w.metadata.namespace === metadata.namespace &&
+              matchesSelector(w.spec.labels ?? {}, spec.workloadSelector?.labels ?? {}),
+          )
+          .map((w) => [workloadFromEntry(w), `${w.metadata.namespace}/${w.metadata.name}`])
+      : (spec.endpoints ?? []).map((e, i) => [
+          toWorkload(e, `${metadata.name}[${i}]`, metadata.namespace),
+          `ServiceEntry ${metadata.namespace}/${metadata.name}[${i}]`,
+        ]);
+    const accounts = new Set<string>(spec.subjectAltNames ?? []);
+    for (const [workload] of members)
+      accounts.add(spiffeId(mesh.trustDomain, workload.namespace, workload.serviceAccount));
+    const resolution = spec.resolution ?? 'NONE';
+    for (const hostname of spec.hosts) {
+      const service: Service = {
+        hostname,
+        namespace: metadata.namespace,
+        addresses: [...(spec.addresses ?? [])],
+        ports,
+        resolution,
+        location: spec.location ?? 'MESH_EXTERNAL',
+        labels: { ...(metadata.labels ?? {}) },
+        exportTo: [...(spec.exportTo ?? ['*'])],
+        serviceAccounts: [...accounts].sort(),
+        origin: { kind: 'ServiceEntry', namespace: metadata.namespace, name: metadata.name },
+      };
+      services.push(service);
+      const dnsSelf =
+        members.length === 0 &&
+        !spec.workloadSelector &&
+        (resolution === 'DNS' || resolution === 'DNS_ROUND_ROBIN') &&
+        !hostname.startsWith('*');
+      for (const port of ports) {
+        for (const [workload, id] of members) endpoints.push(endpointOf(service, port, workload, id));
+        if (dnsSelf) {
+          const self = toWorkload({ address: hostname }, hostname, metadata.namespace);
+          endpoints.push(
+            endpointOf(service, port, self, `ServiceEntry ${metadata.namespace}/${metadata.name}`),
+          );
+        }
+      }
+    }
+  }
+  return createMeshModel(services, endpoints);
+}
+
+function compareIds(a: ConfigObject, b: ConfigObject): number {
+  const ka = `${a.metadata.namespace}/${a.metadata.name}`;
+  const kb = `${b.metadata.namespace}/${b.metadata.name}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
