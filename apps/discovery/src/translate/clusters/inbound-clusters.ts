@@ -1,0 +1,86 @@
+/**
+ * Inbound side of a sidecar: which ports its own workload serves (from the
+ * mesh model's endpoints whose address is one of the proxy's IPs), and the
+ * `inbound|PORT||` clusters that deliver to the application.
+ */
+import type { Protocol } from '@weft/config';
+import type { TranslateContext } from '../context.ts';
+import { type Body, duration, socketAddress } from '../envoy/values.ts';
+import { clusterName, INBOUND_PASSTHROUGH_CLUSTER } from '../naming.ts';
+import { passthroughCluster } from './outbound-clusters.ts';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from './traffic-policy.ts';
+
+/** One port the proxy's workload serves. */
+export interface InboundPort {
+  /** The workload (endpoint) port: the port traffic arrives on and the cluster name's port. */
+  readonly port: number;
+  /** The address the application listens on. */
+  readonly address: string;
+  readonly protocol: Protocol;
+  /** `host:servicePort` of every service this port backs, sorted. */
+  readonly services: readonly string[];
+}
+
+/**
+ * The ports of the proxy's own workload: every endpoint of every service in
+ * the mesh whose address is one of the proxy's IP addresses. Ports backing
+ * several services with different protocols keep the first protocol (by
+ * service hostname) and warn.
+ */
+export function inboundPorts(ctx: TranslateContext): InboundPort[] {
+  const ips = new Set(ctx.proxy.ipAddresses);
+  if (ips.size === 0) return [];
+  const byPort = new Map<number, { address: string; protocol: Protocol; services: string[] }>();
+  const services = [...ctx.push.model.services].sort((a, b) => a.hostname.localeCompare(b.hostname));
+  for (const service of services) {
+    for (const servicePort of service.ports) {
+      for (const endpoint of ctx.push.model.endpoints(service.hostname, servicePort.number)) {
+        if (!ips.has(endpoint.address)) continue;
+        const existing = byPort.get(endpoint.port);
+        const label = `${service.hostname}:${servicePort.number}`;
+        if (!existing) {
+          byPort.set(endpoint.port, {
+            address: endpoint.address,
+            protocol: servicePort.protocol,
+            services: [label],
+          });
+          continue;
+        }
+        if (!existing.services.includes(label)) existing.services.push(label);
+        if (existing.protocol !== servicePort.protocol) {
+          ctx.warn(
+            `inbound port ${endpoint.port}: ${label} declares ${servicePort.protocol} but ${existing.services[0]} declares ${existing.protocol}; using ${existing.protocol}`,
+          );
+        }
+      }
+    }
+  }
+  return [...byPort.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([port, value]) => ({
+      port,
+      address: value.address,
+      protocol: value.protocol,
+      services: value.services.sort(),
+    }));
+}
+
+/** `inbound|PORT||`: a STATIC cluster to the application's own address and port. */
+export function inboundCluster(port: InboundPort): Body {
+  const name = clusterName('inbound', port.port);
+  return {
+    name,
+    type: 'STATIC',
+    connectTimeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
+    lbPolicy: 'ROUND_ROBIN',
+    loadAssignment: {
+      clusterName: name,
+      endpoints: [{ lbEndpoints: [{ endpoint: { address: socketAddress(port.address, port.port) } }] }],
+    },
+  };
+}
+
+/** InboundPassthroughClusterIpv4: inbound traffic to ports no service declares goes to its original destination. */
+export function inboundPassthroughCluster(): Body {
+  return passthroughCluster(INBOUND_PASSTHROUGH_CLUSTER);
+}

@@ -1,0 +1,74 @@
+/**
+ * What one generation run knows: the proxy, the push, the services this proxy
+ * may reach (after Sidecar egress scoping) and the warnings collected so far.
+ */
+import type { Service, Sidecar } from '@weft/config';
+import { hostCovers, splitNamespacedHost } from '../model/hosts.ts';
+import type { Proxy as MeshProxy } from '../model/proxy.ts';
+import type { PushContext } from '../model/push-context.ts';
+
+export interface TranslateContext {
+  readonly proxy: MeshProxy;
+  readonly push: PushContext;
+  /** The Sidecar resource scoping this proxy, if any. */
+  readonly sidecar: Sidecar | undefined;
+  /** Services this proxy may reach, sorted by hostname. */
+  readonly services: readonly Service[];
+  readonly outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+  /** True for proxyless gRPC clients (GENERATOR grpc). */
+  readonly proxyless: boolean;
+  /** Records a translation warning (kept in the order found, deduplicated). */
+  warn(message: string): void;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * True when a Sidecar egress host entry (`namespace/host`, namespace `*`,
+ * `.` or `~`) admits the service.
+ */
+function egressAdmits(entry: string, sidecarNamespace: string, service: Service): boolean {
+  const { namespace, host } = splitNamespacedHost(entry, sidecarNamespace);
+  if (namespace === '~') return false;
+  if (namespace !== '*' && namespace !== service.namespace) return false;
+  return hostCovers(host, service.hostname);
+}
+
+/**
+ * Services visible to the proxy: exported to its namespace and, when a
+ * Sidecar applies, admitted by one of its egress listeners' hosts. Egress
+ * listener ports and bind addresses are not applied (see docs/xds-translation.md).
+ */
+export function scopedServices(
+  push: PushContext,
+  namespace: string,
+  sidecar: Sidecar | undefined,
+): readonly Service[] {
+  const visible = push.servicesVisibleTo(namespace);
+  const egress = sidecar?.spec.egress;
+  if (!sidecar || !egress || egress.length === 0) return visible;
+  const owner = sidecar.metadata.namespace;
+  return visible.filter((service) =>
+    egress.some((listener) => listener.hosts.some((entry) => egressAdmits(entry, owner, service))),
+  );
+}
+
+/** Creates the context of one `generateResources` run. */
+export function createTranslateContext(proxy: MeshProxy, push: PushContext): TranslateContext {
+  const sidecar = proxy.type === 'sidecar' ? push.sidecarFor(proxy.namespace, proxy.labels) : undefined;
+  const warnings: string[] = [];
+  const seen = new Set<string>();
+  return {
+    proxy,
+    push,
+    sidecar,
+    services: scopedServices(push, proxy.namespace, sidecar),
+    outboundTrafficPolicy: sidecar?.spec.outboundTrafficPolicy?.mode ?? push.mesh.outboundTrafficPolicy,
+    proxyless: proxy.generator === 'grpc',
+    warn(message: string) {
+      if (seen.has(message)) return;
+      seen.add(message);
+      warnings.push(message);
+    },
+    warnings,
+  };
+}

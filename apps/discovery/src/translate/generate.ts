@@ -1,0 +1,98 @@
+/**
+ * The translator's entry point: (proxy, push) -> Envoy resources, chosen by
+ * the proxy's kind (sidecar, gateway router, proxyless gRPC client).
+ */
+import {
+  CLUSTER_TYPE_URL,
+  ENDPOINT_TYPE_URL,
+  LISTENER_TYPE_URL,
+  type Resource,
+  ROUTE_TYPE_URL,
+  type TypeUrl,
+} from '@weft/xds';
+import type { Proxy as MeshProxy } from '../model/proxy.ts';
+import type { PushContext } from '../model/push-context.ts';
+import { inboundCluster, inboundPassthroughCluster, inboundPorts } from './clusters/inbound-clusters.ts';
+import { blackHoleCluster, buildOutboundClusters, passthroughCluster } from './clusters/outbound-clusters.ts';
+import { createTranslateContext, type TranslateContext } from './context.ts';
+import { buildClusterLoadAssignment } from './endpoints/endpoints.ts';
+import type { Body } from './envoy/values.ts';
+import { buildGatewayResources } from './gateway/gateway-listeners.ts';
+import { virtualInboundListener } from './listeners/inbound-listener.ts';
+import { buildOutboundListeners } from './listeners/outbound-listeners.ts';
+import { buildProxylessListenersAndRoutes } from './proxyless/grpc-resources.ts';
+import { buildOutboundRouteConfigurations } from './routes/virtual-hosts.ts';
+
+/** Everything one proxy gets, by type URL, plus what translation had to skip or adjust. */
+export interface GeneratedResources {
+  readonly resources: Partial<Record<TypeUrl, readonly Resource[]>>;
+  readonly warnings: readonly string[];
+}
+
+function toResources(typeUrl: TypeUrl, bodies: readonly Body[]): Resource[] {
+  return bodies.map((body) => {
+    const name = (body.name ?? body.clusterName) as string;
+    return Object.freeze({ typeUrl, name, body });
+  });
+}
+
+function clustersAndEndpoints(ctx: TranslateContext): { clusters: Body[]; endpoints: Body[] } {
+  const outbound = buildOutboundClusters(ctx);
+  const clusters = outbound.map((c) => c.body);
+  const endpoints = outbound.filter((c) => c.eds).map((c) => buildClusterLoadAssignment(ctx, c));
+  if (!ctx.proxyless) clusters.push(blackHoleCluster(), passthroughCluster());
+  return { clusters, endpoints };
+}
+
+/**
+ * All resources for `proxy` under `push`. A pure function: equal inputs
+ * give structurally equal outputs in the same order (each list sorted or
+ * in Istio's order), so snapshots hash stably. Never throws on config
+ * content; what cannot be translated is skipped and named in `warnings`.
+ *
+ * - sidecar: LDS virtualOutbound, per-port outbound listeners, virtualInbound;
+ *   RDS one per HTTP port; CDS outbound/inbound/special clusters; EDS.
+ * - router: LDS/RDS from Gateway servers, CDS/EDS as a sidecar's outbound side.
+ * - proxyless (GENERATOR grpc): API listeners `HOST:PORT`, RDS, CDS, EDS.
+ */
+export function generateResources(proxy: MeshProxy, push: PushContext): GeneratedResources {
+  const ctx = createTranslateContext(proxy, push);
+  const { clusters, endpoints } = clustersAndEndpoints(ctx);
+  let listeners: Body[];
+  let routes: Body[];
+  if (ctx.proxyless) {
+    ({ listeners, routes } = buildProxylessListenersAndRoutes(ctx));
+  } else if (proxy.type === 'router') {
+    ({ listeners, routes } = buildGatewayResources(ctx));
+  } else {
+    listeners = [...buildOutboundListeners(ctx), virtualInboundListener(ctx)];
+    routes = buildOutboundRouteConfigurations(ctx);
+    clusters.push(...inboundPorts(ctx).map(inboundCluster), inboundPassthroughCluster());
+  }
+  return {
+    resources: {
+      [CLUSTER_TYPE_URL]: toResources(CLUSTER_TYPE_URL, clusters),
+      [ENDPOINT_TYPE_URL]: toResources(ENDPOINT_TYPE_URL, endpoints),
+      [LISTENER_TYPE_URL]: toResources(LISTENER_TYPE_URL, listeners),
+      [ROUTE_TYPE_URL]: toResources(ROUTE_TYPE_URL, routes),
+    },
+    warnings: ctx.warnings,
+  };
+}
+
+/**
+ * A key such that proxies with equal keys get identical resources from the
+ * same push: everything `generateResources` reads from the proxy (kind,
+ * generator, namespace, labels, locality) plus, for sidecars, the inbound
+ * ports its IPs serve instead of the IPs themselves, so replicas of one
+ * workload share a key when the model gives them the same ports.
+ */
+export function proxyViewKey(proxy: MeshProxy, push: PushContext): string {
+  const labels = Object.entries(proxy.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const key: unknown[] = [proxy.type, proxy.generator ?? '', proxy.namespace, labels, proxy.locality ?? ''];
+  if (proxy.type === 'sidecar' && proxy.generator !== 'grpc') {
+    const ctx = createTranslateContext(proxy, push);
+    key.push(inboundPorts(ctx).map((p) => [p.port, p.address, p.protocol]));
+  }
+  return JSON.stringify(key);
+}
