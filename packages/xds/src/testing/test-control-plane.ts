@@ -49,29 +49,20 @@ export async function startTestControlPlane(
   const opened: StreamInfo[] = [];
   const closed: StreamInfo[] = [];
   const hooks = options.serverOptions ?? {};
+  const record =
+    <T>(list: T[], hook: ((info: T) => void) | undefined) =>
+    (info: T): void => {
+      list.push(info);
+      hook?.(info);
+    };
   const ads = createAdsServer({
     ...hooks,
     cache,
-    onAck: (info) => {
-      acks.push(info);
-      hooks.onAck?.(info);
-    },
-    onNack: (info) => {
-      nacks.push(info);
-      hooks.onNack?.(info);
-    },
-    onPush: (info) => {
-      pushes.push(info);
-      hooks.onPush?.(info);
-    },
-    onStreamOpen: (info) => {
-      opened.push(info);
-      hooks.onStreamOpen?.(info);
-    },
-    onStreamClose: (info) => {
-      closed.push(info);
-      hooks.onStreamClose?.(info);
-    },
+    onAck: record(acks, hooks.onAck),
+    onNack: record(nacks, hooks.onNack),
+    onPush: record(pushes, hooks.onPush),
+    onStreamOpen: record(opened, hooks.onStreamOpen),
+    onStreamClose: record(closed, hooks.onStreamClose),
   });
   const server = new grpc.Server();
   ads.addToServer(server);
