@@ -8,6 +8,7 @@ import { createLogger } from '@weft/telemetry';
 import { type AdsClient, createAdsClient, LISTENER_TYPE_URL, loadEnvoyProtos } from '@weft/xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DiscoveryServer, startDiscovery } from '../../src/index.ts';
+import { getSyncz } from './fixtures/debug-http.ts';
 import { type ConfigDir, createConfigDir, echoServiceEntry, waitFor } from './fixtures/mesh-config.ts';
 
 type LogLine = Record<string, unknown>;
@@ -76,15 +77,9 @@ describe('a node that does not parse', () => {
       nodeId: 'not-an-istio-node-id',
     });
 
-    const good = connect(
-      'sidecar~127.0.0.1~fine.default~default.svc.cluster.local',
-      { GENERATOR: 'grpc' },
-      [],
-    );
+    const good = connect('sidecar~127.0.0.1~fine.default~default.svc.cluster.local', { GENERATOR: 'grpc' });
     await waitFor('listeners for the good proxy', () => good.version(LISTENER_TYPE_URL) !== '');
-    const syncz = (await (await fetch(`http://${discovery.httpAddress}/debug/syncz`)).json()) as {
-      nodeId: string;
-    }[];
+    const syncz = await getSyncz(discovery.httpAddress);
     expect(syncz.map((p) => p.nodeId)).toEqual(['sidecar~127.0.0.1~fine.default~default.svc.cluster.local']);
   });
 });

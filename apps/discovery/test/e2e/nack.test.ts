@@ -9,6 +9,7 @@ import { createLogger } from '@weft/telemetry';
 import { type AdsClient, CLUSTER_TYPE_URL, createAdsClient, LISTENER_TYPE_URL } from '@weft/xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DiscoveryServer, startDiscovery } from '../../src/index.ts';
+import { getSyncz } from './fixtures/debug-http.ts';
 import {
   type ConfigDir,
   createConfigDir,
@@ -69,14 +70,7 @@ describe('a client that NACKs Clusters', () => {
     await config?.cleanup();
   });
 
-  async function syncz(): Promise<
-    {
-      nodeId: string;
-      streams: { types: Record<string, { state: string; lastNack?: { message: string } }> }[];
-    }[]
-  > {
-    return (await fetch(`http://${discovery.httpAddress}/debug/syncz`)).json() as never;
-  }
+  const syncz = () => getSyncz(discovery.httpAddress);
 
   it('logs the NACK with its text and shows it on syncz and in the metrics', async () => {
     await waitFor(
