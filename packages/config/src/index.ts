@@ -45,7 +45,7 @@ export type {
 export type * from './resources/security-types.ts';
 export { parseDuration } from './schema/duration.ts';
 export { configKey, createConfigStore } from './store/config-store.ts';
-export { createDirectorySource } from './store/directory-source.ts';
+export { ConfigSourceError, createDirectorySource } from './store/directory-source.ts';
 export type {
   ConfigEvent,
   ConfigListener,

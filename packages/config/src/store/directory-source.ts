@@ -2,7 +2,7 @@
  * A directory of Istio YAML feeding a ConfigStore, reloaded when files change.
  */
 import { type FSWatcher, watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { listYamlFiles } from '../loading/load-config-paths.ts';
 import { parseConfigYamlDetailed } from '../loading/parse-config-yaml.ts';
 import type { ConfigObject } from '../resources/resource-types.ts';
@@ -10,6 +10,16 @@ import type { Problem } from '../validation/problem.ts';
 import { validateReferences } from '../validation/validate-references.ts';
 import { configKey } from './config-store.ts';
 import type { DirectorySource, DirectorySourceOptions } from './store-types.ts';
+
+/** A directory source could not start. `code` is stable; `cause` is the file-system error. */
+export class ConfigSourceError extends Error {
+  readonly code: 'ERR_CONFIG_DIR_UNREADABLE';
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'ConfigSourceError';
+    this.code = 'ERR_CONFIG_DIR_UNREADABLE';
+  }
+}
 
 function keyOf(object: ConfigObject): string {
   return configKey(object.kind, object.metadata.namespace, object.metadata.name);
@@ -71,20 +81,19 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
 
   async function reload(): Promise<void> {
     const problems: Problem[] = [];
-    let files: string[];
     try {
-      files = await listYamlFiles(dir);
+      const files = await listYamlFiles(dir);
+      const listed = new Set(files);
+      for (const file of byFile.keys()) if (!listed.has(file)) byFile.delete(file);
+      for (const file of files) await loadFile(file, problems);
     } catch (err) {
+      // The directory itself is unreadable (removed, permissions): keep every last good object.
       problems.push({
         severity: 'error',
         path: '',
         message: `${dir}: cannot read directory: ${err instanceof Error ? err.message : String(err)}`,
       });
-      files = [...byFile.keys()];
     }
-    const listed = new Set(files);
-    for (const file of byFile.keys()) if (!listed.has(file)) byFile.delete(file);
-    for (const file of files) await loadFile(file, problems);
     const objects = [...byFile.keys()].sort().flatMap((file) => byFile.get(file) ?? []);
     problems.push(...validateReferences(objects));
     if (stopped) return;
@@ -116,6 +125,17 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
     problems: () => current,
     async start() {
       stopped = false;
+      try {
+        if (!(await stat(dir)).isDirectory()) throw new Error('not a directory');
+      } catch (err) {
+        const reason =
+          (err as { code?: unknown }).code === 'ENOENT'
+            ? 'no such directory'
+            : err instanceof Error
+              ? err.message
+              : String(err);
+        throw new ConfigSourceError(`config directory ${dir}: ${reason}`, { cause: err });
+      }
       await enqueue();
       watcher = watch(dir, { recursive: true }, () => {
         clearTimeout(timer);
