@@ -18,7 +18,7 @@ import {
   type MeshConfig,
 } from '@weft/config';
 import { createLogger, createMetrics, type Logger, type MetricsRegistry } from '@weft/telemetry';
-import { createAdsServer, createSnapshotCache, PUSH_ORDER, TYPE_SHORT_NAMES } from '@weft/xds';
+import { createAdsServer, createSnapshotCache, TYPE_SHORT_NAMES } from '@weft/xds';
 import { createDiscoveryMetrics } from '../http/discovery-metrics.ts';
 import { createHttpServer } from '../http/http-server.ts';
 import type { ConfigSource } from '../sources/config-source.ts';
@@ -149,12 +149,9 @@ export async function startDiscoveryServer<P extends TranslatedProxy, C extends 
     mesh,
     debounceMs: options.debounceMs ?? 100,
     logger: log.child({ component: 'push' }),
-    onPush: (report) => {
-      metrics.recordPushDuration(report.durationSeconds);
-      for (const typeUrl of PUSH_ORDER) {
-        const count = report.changedTypes[typeUrl];
-        if (count !== undefined) metrics.recordPushes(typeUrl, count);
-      }
+    onPush: (report) => metrics.recordPushDuration(report.durationSeconds),
+    onSnapshotSet: (_nodeId, changed) => {
+      for (const typeUrl of changed) metrics.recordPushes(typeUrl, 1);
     },
   });
 

@@ -99,14 +99,16 @@ function setup(objects: ConfigObject[] = [serviceEntry('a')]) {
   for (const o of objects) store.apply(o);
   const { translator, calls } = fakeTranslator();
   const { cache, sets } = recordingCache();
+  const snapshotSets: { nodeId: string; changed: readonly string[] }[] = [];
   const orchestrator = createPushOrchestrator({
     store,
     cache,
     translator,
     mesh: defaultMeshConfig(),
     debounceMs: 100,
+    onSnapshotSet: (nodeId, changed) => snapshotSets.push({ nodeId, changed }),
   });
-  return { store, cache, sets, calls, orchestrator };
+  return { store, cache, sets, snapshotSets, calls, orchestrator };
 }
 
 function clusterNames(cache: SnapshotCache, nodeId: string): string[] {
@@ -159,13 +161,26 @@ describe('createPushOrchestrator', () => {
     expect(report.changedTypes).toEqual({ [CLUSTER_TYPE_URL]: 1, [ENDPOINT_TYPE_URL]: 1 });
   });
 
+  it('tells which types changed each time it sets a snapshot', () => {
+    const { orchestrator, store, snapshotSets } = setup();
+    const n = node('p1', 'default');
+    orchestrator.pushNow();
+    orchestrator.connect(n);
+    store.apply(serviceEntry('b'));
+    orchestrator.pushNow();
+    orchestrator.pushNow();
+    expect(snapshotSets).toEqual([
+      { nodeId: n.id, changed: [CLUSTER_TYPE_URL, ENDPOINT_TYPE_URL] },
+      { nodeId: n.id, changed: [CLUSTER_TYPE_URL, ENDPOINT_TYPE_URL] },
+    ]);
+  });
+
   it('pushes once, debounced, after a burst of store changes', () => {
     vi.useFakeTimers();
     const { orchestrator, store, cache } = setup();
     const n = node('p1', 'default');
     orchestrator.connect(n);
     orchestrator.pushNow();
-    const pushes: string[] = [];
     const spy = vi.spyOn(cache, 'setSnapshot');
     store.apply(serviceEntry('b'));
     vi.advanceTimersByTime(50);
@@ -173,9 +188,8 @@ describe('createPushOrchestrator', () => {
     vi.advanceTimersByTime(99);
     expect(spy).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
-    pushes.push(orchestrator.pushVersion ?? '');
     expect(spy).toHaveBeenCalledTimes(1);
-    expect(pushes).toEqual(['2']);
+    expect(orchestrator.pushVersion).toBe('2');
     expect(clusterNames(cache, n.id)).toEqual(['a', 'b', 'c']);
     orchestrator.close();
   });

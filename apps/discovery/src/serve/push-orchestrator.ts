@@ -113,6 +113,8 @@ export interface PushOrchestratorOptions<P extends TranslatedProxy, C extends { 
   logger?: Logger;
   /** Called after every push. */
   onPush?: (report: PushReport) => void;
+  /** Called whenever a proxy's snapshot is set (on connect and in pushes), with the type URLs that changed. */
+  onSnapshotSet?: (nodeId: string, changed: readonly TypeUrl[]) => void;
   /** Monotonic clock in milliseconds; default performance.now. */
   now?: () => number;
 }
@@ -140,13 +142,14 @@ const NOOP_LOGGER: Logger = {
   child: () => NOOP_LOGGER,
 };
 
-/** Type URLs whose version differs between two snapshots (all of `next`'s when `previous` is missing). */
-export function changedTypeUrls(
-  previous: Snapshot | undefined,
-  next: Snapshot,
-  typeUrls: readonly TypeUrl[],
-) {
-  return typeUrls.filter((t) => previous === undefined || previous.version(t) !== next.version(t));
+/**
+ * Type URLs whose version differs between two snapshots; against no previous
+ * snapshot, the non-empty types of `next`.
+ */
+function changedTypeUrls(previous: Snapshot | undefined, next: Snapshot): TypeUrl[] {
+  return PUSH_ORDER.filter((t) =>
+    previous === undefined ? next.version(t) !== '' : previous.version(t) !== next.version(t),
+  );
 }
 
 /** Creates the orchestrator and subscribes it to the store. No push happens until asked. */
@@ -192,11 +195,12 @@ export function createPushOrchestrator<P extends TranslatedProxy, C extends { re
     }
     entry.generationError = undefined;
     reportChanges(entry, generation);
-    const changed = changedTypeUrls(entry.snapshot, generation.snapshot, PUSH_ORDER);
+    const changed = changedTypeUrls(entry.snapshot, generation.snapshot);
     entry.pushVersion = context.version;
     if (changed.length === 0 && entry.snapshot !== undefined) return [];
     entry.snapshot = generation.snapshot;
     cache.setSnapshot(entry.nodeId, generation.snapshot);
+    options.onSnapshotSet?.(entry.nodeId, changed);
     return changed;
   };
 

@@ -9,7 +9,7 @@ import { createLogger } from '@weft/telemetry';
 import { type AdsClient, CLUSTER_TYPE_URL, createAdsClient, LISTENER_TYPE_URL } from '@weft/xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DiscoveryServer, startDiscovery } from '../../src/index.ts';
-import { getSyncz } from './fixtures/debug-http.ts';
+import { getJson, getSyncz } from './fixtures/debug-http.ts';
 import {
   type ConfigDir,
   createConfigDir,
@@ -93,6 +93,26 @@ describe('a client that NACKs Clusters', () => {
     expect(proxy?.streams[0]?.types.LDS).toMatchObject({ state: 'SYNCED' });
     const metrics = await (await fetch(`http://${discovery.httpAddress}/metrics`)).text();
     expect(metrics).toMatch(/weft_discovery_nacks_total\{type="cds"\} 1\b/);
+    expect(metrics).toMatch(/weft_discovery_connected_proxies 1\b/);
+    expect(metrics).toMatch(/weft_discovery_pushes_total\{type="lds"\} 1\b/);
+    expect(metrics).toMatch(/weft_discovery_push_duration_seconds_count [1-9]/);
+  });
+
+  it('dumps exactly the resources the proxy was sent', async () => {
+    const dump = await getJson<{
+      nodeId: string;
+      types: Record<string, { version: string; resources: { name: string }[] }>;
+    }>(discovery.httpAddress, '/debug/config_dump?proxyID=nacker.default');
+    expect(dump.nodeId).toBe(NODE_ID);
+    expect(dump.types.LDS?.version).toBe(client.version(LISTENER_TYPE_URL));
+    expect(dump.types.LDS?.resources.map((r) => r.name)).toEqual([
+      ...client.resources(LISTENER_TYPE_URL).keys(),
+    ]);
+    expect(dump.types.LDS?.resources[0]).toMatchObject({
+      '@type': LISTENER_TYPE_URL,
+      apiListener: { apiListener: { '@type': expect.stringContaining('HttpConnectionManager') } },
+    });
+    expect(dump.types.CDS?.version).toBe(clusterResponses.at(-1));
   });
 
   it('keeps Listener updates flowing and sends Clusters again only for a new version', async () => {
