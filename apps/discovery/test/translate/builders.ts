@@ -161,3 +161,8 @@ export function simulate(
 ): SimulationResult {
   return simulateRequest(generate(yaml, proxy, mesh).resources, request);
 }
+
+/** The RouteAction (`route` field) of the route a simulation matched, or {} when there was none. */
+export function routeAction(result: SimulationResult): Record<string, unknown> {
+  return (result.route?.route ?? {}) as Record<string, unknown>;
+}

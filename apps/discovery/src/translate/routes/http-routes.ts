@@ -7,6 +7,7 @@ import type { HTTPRoute, HTTPRouteDestination } from '@weft/config';
 import type { IndexedVirtualService } from '../../model/push-context.ts';
 import type { TranslateContext } from '../context.ts';
 import { type Body, duration, parseDurationMs } from '../envoy/values.ts';
+import { clusterName } from '../naming.ts';
 import {
   type ActionScope,
   applyHeaders,
@@ -135,12 +136,14 @@ export function translateHttpRoute(
   });
 }
 
-/** Istio's default route to a service port when no VirtualService applies. */
-export function defaultRoute(ctx: TranslateContext, cluster: string): Body {
-  const action: Body = { cluster };
+/** Istio's default route to a service port when no VirtualService applies (with the DestinationRule's hash policy). */
+export function defaultRoute(ctx: TranslateContext, hostname: string, port: number): Body {
+  const action: Body = { cluster: clusterName('outbound', port, '', hostname) };
   if (!ctx.proxyless) action.timeout = duration(0);
   const retries = retryPolicy(ctx, undefined);
   if (retries) action.retryPolicy = retries;
+  const hash = hashPolicy(ctx, { host: hostname }, { vsNamespace: ctx.proxy.namespace, port }, port);
+  if (hash) action.hashPolicy = hash;
   return { name: 'default', match: { prefix: '/' }, route: action };
 }
 

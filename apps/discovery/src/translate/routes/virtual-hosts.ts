@@ -11,7 +11,7 @@ import { type IndexedVirtualService, MESH_GATEWAY } from '../../model/push-conte
 import { isHttpProtocol } from '../clusters/traffic-policy.ts';
 import type { TranslateContext } from '../context.ts';
 import type { Body } from '../envoy/values.ts';
-import { clusterName, outboundRouteName, PASSTHROUGH_CLUSTER, virtualHostName } from '../naming.ts';
+import { outboundRouteName, PASSTHROUGH_CLUSTER, virtualHostName } from '../naming.ts';
 import { defaultRoute, virtualServiceRoutes } from './http-routes.ts';
 import type { RouteScope } from './route-match.ts';
 
@@ -119,10 +119,7 @@ export function serviceVirtualHost(
   return {
     name: virtualHostName(service.hostname, port),
     domains,
-    routes:
-      vs && routes.length > 0
-        ? routes
-        : [defaultRoute(ctx, clusterName('outbound', port, '', service.hostname))],
+    routes: vs && routes.length > 0 ? routes : [defaultRoute(ctx, service.hostname, port)],
   };
 }
 
