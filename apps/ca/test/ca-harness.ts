@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCaClient, createCsr, generateKeyPair, type KeyPairOptions } from '@weft/pki';
+import { CaClientError, createCaClient, createCsr, generateKeyPair, type KeyPairOptions } from '@weft/pki';
 import { createLogger, createMetrics } from '@weft/telemetry';
 import { afterAll } from 'vitest';
 import { loadTokenSigningKey, mintLocalToken } from '../src/authn/local-token.ts';
@@ -128,4 +128,14 @@ export function writeTemp(dir: string, name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
+}
+
+/** The CaClientError a call fails with; throws if it succeeds or fails otherwise. */
+export async function refusal(call: Promise<string[]>): Promise<CaClientError> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof CaClientError)) throw new Error(`expected a CaClientError, got ${String(error)}`);
+  return error;
 }

@@ -5,10 +5,18 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { CaClientError, createCsr, generateKeyPair } from '@weft/pki';
+import { createCsr, generateKeyPair } from '@weft/pki';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { opensslCsr, spiffeId, startTestCa, type TestCa, useTempDir, workloadCsr } from './ca-harness.ts';
+import {
+  opensslCsr,
+  refusal,
+  spiffeId,
+  startTestCa,
+  type TestCa,
+  useTempDir,
+  workloadCsr,
+} from './ca-harness.ts';
 
 const dir = useTempDir();
 let t: TestCa;
@@ -46,15 +54,6 @@ async function csrWithNames(names: {
 }): Promise<string> {
   const key = await generateKeyPair({ type: 'ec' });
   return createCsr({ privateKeyPem: key.privateKeyPem, ...names });
-}
-
-async function refusal(call: Promise<string[]>): Promise<CaClientError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof CaClientError)) throw new Error(`expected a CaClientError, got ${String(error)}`);
-  return error;
 }
 
 const ID = spiffeId('a', 'x');

@@ -114,9 +114,8 @@ async function loadPlugged(options: RootOfTrustOptions, dir: string): Promise<Ro
   try {
     signer = createCertificateSigner({ certPem: caCertPem, keyPem: caKeyPem }, { clock: options.clock });
   } catch (cause) {
-    throw new CaStartError('plugged-ca', `${join(dir, 'ca-cert.pem')}: ${(cause as Error).message}`, {
-      cause,
-    });
+    const file = (cause as { code?: string }).code === 'invalid-key' ? STATE_FILES.caKey : STATE_FILES.caCert;
+    throw new CaStartError('plugged-ca', `${join(dir, file)}: ${(cause as Error).message}`, { cause });
   }
   const bundle = createTrustBundle([rootPem]);
   if (!bundle.ok) {
