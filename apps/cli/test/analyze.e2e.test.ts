@@ -54,6 +54,14 @@ describe('weft analyze', () => {
     expect(code).toBe(0);
   });
 
+  it('runs the same through the installed bin launcher', () => {
+    const launcher = fileURLToPath(new URL('../bin/weft.js', import.meta.url));
+    const result = spawnSync(process.execPath, [launcher, 'analyze', join(fixtures, 'good')], {
+      encoding: 'utf8',
+    });
+    expect([result.status, result.stdout]).toEqual([0, '2 valid objects, 0 errors, 0 warnings\n']);
+  });
+
   it('exits 0 on the bookinfo example', () => {
     const { code, stdout } = weft('analyze', fileURLToPath(new URL('../../../examples', import.meta.url)));
     expect(stdout).toBe('21 valid objects, 0 errors, 0 warnings\n');
