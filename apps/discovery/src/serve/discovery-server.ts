@@ -10,13 +10,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import {
-  type ConfigStore,
-  createConfigStore,
-  defaultMeshConfig,
-  formatProblem,
-  type MeshConfig,
-} from '@weft/config';
+import { type ConfigStore, createConfigStore, defaultMeshConfig, type MeshConfig } from '@weft/config';
 import { createLogger, createMetrics, type Logger, type MetricsRegistry } from '@weft/telemetry';
 import { createAdsServer, createSnapshotCache, TYPE_SHORT_NAMES } from '@weft/xds';
 import { createDiscoveryMetrics } from '../http/discovery-metrics.ts';
@@ -26,6 +20,7 @@ import { type ConfigSourceSpec, createConfigSource } from '../sources/create-con
 import { buildConfigDump, buildConfigProblems, buildSyncz, findNodeId } from './debug-views.ts';
 import { formatHostPort, type HostPort } from './host-port.ts';
 import { createNodeCheckInterceptor } from './node-check-interceptor.ts';
+import { createProblemLog } from './problem-log.ts';
 import { createPushOrchestrator, type TranslatedProxy, type Translator } from './push-orchestrator.ts';
 
 /** What an embedder chooses; `startDiscovery` adds Weft's translator. */
@@ -128,9 +123,7 @@ export async function startDiscoveryServer<P extends TranslatedProxy, C extends 
   const created = createConfigSource(options.source, {
     store,
     logger: log.child({ component: 'source' }),
-    onProblems: (problems) => {
-      for (const problem of problems) log.warn('config problem', { problem: formatProblem(problem) });
-    },
+    onProblems: createProblemLog(log.child({ component: 'source' })),
   });
   if (!created.ok) throw new DiscoveryStartError('SOURCE_UNAVAILABLE', created.message);
   const sources: ConfigSource[] = [created.source];
