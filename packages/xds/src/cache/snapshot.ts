@@ -26,6 +26,15 @@ export interface Snapshot {
   consistencyCheck(): string[];
 }
 
+/** Version of a set of resources: hash of the sorted names and their resource versions; `''` when empty. */
+export function resourceSetVersion(resources: ReadonlyMap<string, Resource>): string {
+  if (resources.size === 0) return '';
+  const names = [...resources.keys()].sort();
+  return hashBytes(
+    ...names.flatMap((name) => [name, '\0', resourceVersion(resources.get(name) as Resource), '\0']),
+  );
+}
+
 /** A snapshot problem raised at creation: duplicate names or a resource under the wrong type. */
 export class SnapshotError extends Error {
   readonly code = 'INVALID_SNAPSHOT';
@@ -61,13 +70,7 @@ export function createSnapshot(resources: Partial<Record<TypeUrl, readonly Resou
       byName.set(resource.name, resource);
     }
     byType.set(typeUrl, byName);
-    const names = [...byName.keys()].sort();
-    typeVersions.set(
-      typeUrl,
-      names.length === 0
-        ? ''
-        : hashBytes(...names.flatMap((n) => [n, '\0', resourceVersion(byName.get(n) as Resource), '\0'])),
-    );
+    typeVersions.set(typeUrl, resourceSetVersion(byName));
   }
   const empty: ReadonlyMap<string, Resource> = new Map();
   return {

@@ -19,9 +19,13 @@
  */
 import type { Snapshot } from '../cache/snapshot.ts';
 import { resourceType } from '../resource-types/index.ts';
-import { encodeResource } from '../resources/resource.ts';
+import { encodeResource, type Resource, resourceVersion } from '../resources/resource.ts';
 import { CLUSTER_TYPE_URL, PUSH_ORDER, type TypeUrl } from '../type-urls.ts';
-import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse, DeltaResource } from '../wire/ads-wire.ts';
+import {
+  type DeltaDiscoveryRequest,
+  type DeltaDiscoveryResponse,
+  encodeDeltaResourcesField,
+} from '../wire/ads-wire.ts';
 import type { StreamContext, StreamProtocol } from './stream-session.ts';
 import { isNack } from './subscription.ts';
 
@@ -40,8 +44,23 @@ interface DeltaTypeState {
 interface DeltaChange {
   typeUrl: TypeUrl;
   state: DeltaTypeState;
-  resources: DeltaResource[];
+  resources: Resource[];
   removed: string[];
+}
+
+/** Each resource's encoded DeltaDiscoveryResponse entry, shared by every stream that sends it. */
+const encodedEntries = new WeakMap<Resource, Uint8Array>();
+
+function encodedEntry(resource: Resource): Uint8Array {
+  let bytes = encodedEntries.get(resource);
+  if (!bytes) {
+    const any = { type_url: resource.typeUrl, value: encodeResource(resource) };
+    bytes = encodeDeltaResourcesField([
+      { name: resource.name, version: resourceVersion(resource), resource: any },
+    ]);
+    encodedEntries.set(resource, bytes);
+  }
+  return bytes;
 }
 
 export function createDeltaProtocol(
@@ -53,15 +72,14 @@ export function createDeltaProtocol(
 
   const diff = (typeUrl: TypeUrl, state: DeltaTypeState, snapshot: Snapshot): DeltaChange => {
     const all = snapshot.resources(typeUrl);
-    const resources: DeltaResource[] = [];
+    const resources: Resource[] = [];
     const removed: string[] = [];
     const candidates = state.wildcard ? all.keys() : state.names.values();
     for (const name of candidates) {
       const resource = all.get(name);
       if (!resource) continue;
-      const version = snapshot.resourceVersion(typeUrl, name) as string;
-      if (state.client.get(name) === version) continue;
-      resources.push({ name, version, resource: { type_url: typeUrl, value: encodeResource(resource) } });
+      if (state.client.get(name) === resourceVersion(resource)) continue;
+      resources.push(resource);
     }
     for (const name of state.client.keys()) {
       if (!all.has(name) && inScope(state, name)) removed.push(name);
@@ -77,7 +95,7 @@ export function createDeltaProtocol(
     const version = snapshot.version(typeUrl);
     const nonce = context.recordSent(typeUrl, version, resources.length, removed.length);
     for (const r of resources) {
-      state.client.set(r.name, r.version);
+      state.client.set(r.name, resourceVersion(r));
       state.toldAbsent.delete(r.name);
     }
     for (const name of removed) {
@@ -90,7 +108,8 @@ export function createDeltaProtocol(
       systemVersionInfo: version,
       typeUrl,
       nonce,
-      resources,
+      resources: [],
+      encodedResources: Buffer.concat(resources.map(encodedEntry)),
       removedResources: removed,
       controlPlane: { identifier: context.controlPlaneId },
     });

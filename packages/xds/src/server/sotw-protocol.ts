@@ -20,34 +20,17 @@
  */
 import type { Snapshot } from '../cache/snapshot.ts';
 import { resourceType } from '../resource-types/index.ts';
-import { encodeResource, hashBytes, type Resource, resourceVersion } from '../resources/resource.ts';
+import type { Resource } from '../resources/resource.ts';
 import { CLUSTER_TYPE_URL, PUSH_ORDER, type TypeUrl } from '../type-urls.ts';
 import type { DiscoveryRequest, DiscoveryResponse } from '../wire/ads-wire.ts';
+import { createView, type SotwView, snapshotView } from './sotw-view.ts';
 import type { StreamContext, StreamProtocol } from './stream-session.ts';
 import { isNack, type Subscription, subscriptionUpdate } from './subscription.ts';
 
 interface SotwTypeState {
   subscription: Subscription;
-  /** The view last sent (name -> Resource); undefined before the first response. */
-  sent: Map<string, Resource> | undefined;
-}
-
-/** The version of a view: hash of its names and resource versions (`''` when empty). */
-function viewVersion(view: ReadonlyMap<string, Resource>): string {
-  if (view.size === 0) return '';
-  const names = [...view.keys()].sort();
-  return hashBytes(
-    ...names.flatMap((name) => [name, '\0', resourceVersion(view.get(name) as Resource), '\0']),
-  );
-}
-
-function sameView(a: ReadonlyMap<string, Resource> | undefined, b: ReadonlyMap<string, Resource>): boolean {
-  if (!a || a.size !== b.size) return false;
-  for (const [name, resource] of b) {
-    const other = a.get(name);
-    if (!other || (other !== resource && resourceVersion(other) !== resourceVersion(resource))) return false;
-  }
-  return true;
+  /** The view last sent; undefined before the first response. */
+  sent: SotwView | undefined;
 }
 
 export function createSotwProtocol(
@@ -55,37 +38,22 @@ export function createSotwProtocol(
 ): StreamProtocol<DiscoveryRequest> {
   const types = new Map<TypeUrl, SotwTypeState>();
 
-  const view = (typeUrl: TypeUrl, snapshot: Snapshot, subscription: Subscription): Map<string, Resource> => {
-    const all = snapshot.resources(typeUrl);
-    if (subscription.wildcard) return new Map(all);
-    const out = new Map<string, Resource>();
-    for (const name of subscription.names) {
-      const resource = all.get(name);
-      if (resource) out.set(name, resource);
-    }
-    return out;
-  };
-
-  const send = (
-    typeUrl: TypeUrl,
-    state: SotwTypeState,
-    resources: Map<string, Resource>,
-    version: string,
-  ): void => {
-    const nonce = context.recordSent(typeUrl, version, resources.size, 0);
-    state.sent = resources;
+  const send = (typeUrl: TypeUrl, state: SotwTypeState, view: SotwView): void => {
+    const nonce = context.recordSent(typeUrl, view.version, view.resources.size, 0);
+    state.sent = view;
     context.write({
-      versionInfo: version,
+      versionInfo: view.version,
       typeUrl,
       nonce,
-      resources: [...resources.values()].map((r) => ({ type_url: typeUrl, value: encodeResource(r) })),
+      resources: [],
+      encodedResources: view.encodedResources,
       controlPlane: { identifier: context.controlPlaneId },
     });
     context.logger?.debug('sent', {
       type: resourceType(typeUrl).shortName,
-      version,
+      version: view.version,
       nonce,
-      count: resources.size,
+      count: view.resources.size,
     });
   };
 
@@ -95,29 +63,31 @@ export function createSotwProtocol(
     typeUrls: readonly TypeUrl[],
     force: (typeUrl: TypeUrl) => boolean,
   ): void => {
-    const pending: { typeUrl: TypeUrl; state: SotwTypeState; next: Map<string, Resource> }[] = [];
+    const pending: { typeUrl: TypeUrl; state: SotwTypeState; next: SotwView }[] = [];
     for (const typeUrl of PUSH_ORDER) {
       const state = types.get(typeUrl);
       if (!state || !typeUrls.includes(typeUrl)) continue;
-      const next = view(typeUrl, snapshot, state.subscription);
-      if (force(typeUrl) || !sameView(state.sent, next)) pending.push({ typeUrl, state, next });
+      const next = snapshotView(snapshot, typeUrl, state.subscription);
+      if (force(typeUrl) || state.sent?.version !== next.version) pending.push({ typeUrl, state, next });
     }
     // Make-before-break: clusters dropped from full-state CDS stay until the
-    // listeners and routes that may still use them were replaced.
+    // endpoints, listeners and routes that may still use them were replaced.
     const cds = pending.find((p) => p.typeUrl === CLUSTER_TYPE_URL);
     const later = pending.some((p) => p.typeUrl !== CLUSTER_TYPE_URL);
-    const removed = cds?.state.sent ? [...cds.state.sent.keys()].filter((name) => !cds.next.has(name)) : [];
+    const previous = cds?.state.sent?.resources;
+    const removed =
+      cds && previous ? [...previous.keys()].filter((name) => !cds.next.resources.has(name)) : [];
     const deferRemoval = cds !== undefined && later && removed.length > 0 && cds.state.subscription.wildcard;
     for (const { typeUrl, state, next } of pending) {
       if (deferRemoval && typeUrl === CLUSTER_TYPE_URL) {
-        const kept = new Map(next);
-        for (const name of removed) kept.set(name, state.sent?.get(name) as Resource);
-        send(typeUrl, state, kept, viewVersion(kept));
+        const kept = new Map<string, Resource>(next.resources);
+        for (const name of removed) kept.set(name, previous?.get(name) as Resource);
+        send(typeUrl, state, createView(typeUrl, kept));
       } else {
-        send(typeUrl, state, next, viewVersion(next));
+        send(typeUrl, state, next);
       }
     }
-    if (deferRemoval && cds) send(CLUSTER_TYPE_URL, cds.state, cds.next, viewVersion(cds.next));
+    if (deferRemoval && cds) send(CLUSTER_TYPE_URL, cds.state, cds.next);
   };
 
   return {
@@ -150,8 +120,8 @@ export function createSotwProtocol(
       const snapshot = context.snapshot();
       if (!snapshot) return; // answered when the node's first snapshot arrives
       if (first && nonce === '' && (request.versionInfo ?? '') !== '') {
-        const current = view(typeUrl, snapshot, state.subscription);
-        if (viewVersion(current) === request.versionInfo) {
+        const current = snapshotView(snapshot, typeUrl, state.subscription);
+        if (current.version === request.versionInfo) {
           // Resume after reconnect: the client already runs this view.
           state.sent = current;
           status.sentVersion = request.versionInfo;

@@ -49,6 +49,12 @@ export interface DiscoveryRequest {
 export interface DiscoveryResponse {
   versionInfo: string;
   resources: WireAny[];
+  /**
+   * Server side only: the `resources` field already encoded (see
+   * `encodeResourcesField`); written as is after the other fields, and
+   * `resources` must then be empty. Shared by every stream sending the view.
+   */
+  encodedResources?: Uint8Array;
   typeUrl: string;
   nonce: string;
   controlPlane?: { identifier: string };
@@ -73,23 +79,44 @@ export interface DeltaResource {
 export interface DeltaDiscoveryResponse {
   systemVersionInfo: string;
   resources: DeltaResource[];
+  /** Server side only: pre-encoded `resources` entries, as for DiscoveryResponse. */
+  encodedResources?: Uint8Array;
   typeUrl: string;
   removedResources: string[];
   nonce: string;
   controlPlane?: { identifier: string };
 }
 
-/**
- * Requests go through `fromObject` (node metadata is plain JSON); responses are
- * encoded as given, so their Any values are copied, not re-encoded.
- */
-function serializer<T>(type: () => protobuf.Type, convert: boolean): (value: T) => Buffer {
+/** Requests go through `fromObject` (node metadata is plain JSON). */
+function requestSerializer<T>(type: () => protobuf.Type): (value: T) => Buffer {
   return (value) => {
     const t = type();
-    const bytes = t
-      .encode(convert ? t.fromObject(value as Record<string, unknown>) : (value as object))
-      .finish();
+    const bytes = t.encode(t.fromObject(value as Record<string, unknown>)).finish();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+}
+
+/** Encodes `resources` as DiscoveryResponse field 2 (repeated Any), for `DiscoveryResponse.encodedResources`. */
+export function encodeResourcesField(resources: readonly WireAny[]): Uint8Array {
+  return loadEnvoyProtos().discoveryResponse.encode({ resources }).finish();
+}
+
+/** Encodes delta resource entries as DeltaDiscoveryResponse field 2, for `encodedResources`. */
+export function encodeDeltaResourcesField(resources: readonly DeltaResource[]): Uint8Array {
+  return loadEnvoyProtos().deltaDiscoveryResponse.encode({ resources }).finish();
+}
+
+/**
+ * Serializer for responses that may carry `encodedResources`. Protobuf
+ * fields may come in any order and a repeated field's entries concatenate,
+ * so the shared pre-encoded resources are appended as they are.
+ */
+function responseSerializer<T extends { encodedResources?: Uint8Array }>(
+  type: () => protobuf.Type,
+): (value: T) => Buffer {
+  return (value) => {
+    const head = type().encode(value).finish();
+    return Buffer.concat(value.encodedResources ? [head, value.encodedResources] : [head]);
   };
 }
 
@@ -115,18 +142,18 @@ export const ADS_SERVICE_DEFINITION: grpc.ServiceDefinition<grpc.UntypedServiceI
       path: SOTW_METHOD_PATH,
       requestStream: true,
       responseStream: true,
-      requestSerialize: serializer(() => protos().discoveryRequest, true),
+      requestSerialize: requestSerializer(() => protos().discoveryRequest),
       requestDeserialize: deserializer(() => protos().discoveryRequest, true),
-      responseSerialize: serializer(() => protos().discoveryResponse, false),
+      responseSerialize: responseSerializer(() => protos().discoveryResponse),
       responseDeserialize: deserializer(() => protos().discoveryResponse, false),
     },
     DeltaAggregatedResources: {
       path: DELTA_METHOD_PATH,
       requestStream: true,
       responseStream: true,
-      requestSerialize: serializer(() => protos().deltaDiscoveryRequest, true),
+      requestSerialize: requestSerializer(() => protos().deltaDiscoveryRequest),
       requestDeserialize: deserializer(() => protos().deltaDiscoveryRequest, true),
-      responseSerialize: serializer(() => protos().deltaDiscoveryResponse, false),
+      responseSerialize: responseSerializer(() => protos().deltaDiscoveryResponse),
       responseDeserialize: deserializer(() => protos().deltaDiscoveryResponse, false),
     },
   };

@@ -1,0 +1,57 @@
+/**
+ * What a SotW response for one subscription carries: the resources, their
+ * set version, and the encoded `resources` field of DiscoveryResponse.
+ *
+ * Views are memoised per (snapshot, type, subscription), so the streams of
+ * every proxy that sees the same snapshot with the same subscription share
+ * one view: its version is hashed once and its resources field is encoded
+ * once, whatever the number of streams.
+ */
+import { resourceSetVersion, type Snapshot } from '../cache/snapshot.ts';
+import { encodeResource, type Resource } from '../resources/resource.ts';
+import type { TypeUrl } from '../type-urls.ts';
+import { encodeResourcesField } from '../wire/ads-wire.ts';
+import type { Subscription } from './subscription.ts';
+
+export interface SotwView {
+  readonly resources: ReadonlyMap<string, Resource>;
+  /** Hash of names and resource versions; equals `snapshot.version(type)` for a wildcard view. */
+  readonly version: string;
+  /** `repeated google.protobuf.Any resources = 2` of DiscoveryResponse, encoded. */
+  readonly encodedResources: Uint8Array;
+}
+
+const memo = new WeakMap<Snapshot, Map<string, SotwView>>();
+
+/** A view of arbitrary resources (not memoised). */
+export function createView(typeUrl: TypeUrl, resources: ReadonlyMap<string, Resource>): SotwView {
+  const anys = [...resources.values()].map((r) => ({ type_url: typeUrl, value: encodeResource(r) }));
+  return { resources, version: resourceSetVersion(resources), encodedResources: encodeResourcesField(anys) };
+}
+
+/** The view of `snapshot` a subscription selects: all (wildcard) or the named subset that exists. */
+export function snapshotView(snapshot: Snapshot, typeUrl: TypeUrl, subscription: Subscription): SotwView {
+  const key = subscription.wildcard
+    ? `${typeUrl}\0*`
+    : `${typeUrl}\0${[...subscription.names].sort().join('\0')}`;
+  let views = memo.get(snapshot);
+  if (!views) {
+    views = new Map();
+    memo.set(snapshot, views);
+  }
+  const cached = views.get(key);
+  if (cached) return cached;
+  const all = snapshot.resources(typeUrl);
+  let resources: ReadonlyMap<string, Resource> = all;
+  if (!subscription.wildcard) {
+    const subset = new Map<string, Resource>();
+    for (const name of subscription.names) {
+      const resource = all.get(name);
+      if (resource) subset.set(name, resource);
+    }
+    resources = subset;
+  }
+  const view = createView(typeUrl, resources);
+  views.set(key, view);
+  return view;
+}
