@@ -155,7 +155,10 @@ export function createPushContext(
     return visible;
   };
 
-  const destinationRule = (hostname: string, namespace: string, serviceNamespace?: string) => {
+  const ruleCache = new Map<string, DestinationRule | undefined>();
+  const vsCache = new Map<string, readonly IndexedVirtualService[]>();
+
+  const findDestinationRule = (hostname: string, namespace: string, serviceNamespace?: string) => {
     const visible = destinationRules.filter((d) =>
       exportedTo(d.rule.spec.exportTo, d.rule.metadata.namespace, namespace),
     );
@@ -171,6 +174,30 @@ export function createPushContext(
       if (rule) return rule;
     }
     return undefined;
+  };
+
+  // Memoised: translation asks the same (host, namespace) for every port,
+  // subset and route; the answers never change within one push.
+  const destinationRule = (hostname: string, namespace: string, serviceNamespace?: string) => {
+    const key = `${hostname}\n${namespace}\n${serviceNamespace ?? ''}`;
+    if (!ruleCache.has(key)) ruleCache.set(key, findDestinationRule(hostname, namespace, serviceNamespace));
+    return ruleCache.get(key);
+  };
+
+  const virtualServicesFor = (gateway: string, namespace: string) => {
+    const key = `${gateway}\n${namespace}`;
+    let found = vsCache.get(key);
+    if (!found) {
+      found = Object.freeze(
+        virtualServices.filter(
+          (vs) =>
+            vs.gateways.includes(gateway) &&
+            exportedTo(vs.service.spec.exportTo, vs.service.metadata.namespace, namespace),
+        ),
+      );
+      vsCache.set(key, found);
+    }
+    return found;
   };
 
   const sidecarFor = (namespace: string, labels: Readonly<Record<string, string>>) => {
@@ -196,12 +223,7 @@ export function createPushContext(
     peerAuthentications: Object.freeze(ofKind(objects, 'PeerAuthentication')),
     authorizationPolicies: Object.freeze(ofKind(objects, 'AuthorizationPolicy')),
     servicesVisibleTo,
-    virtualServicesFor: (gateway: string, namespace: string) =>
-      virtualServices.filter(
-        (vs) =>
-          vs.gateways.includes(gateway) &&
-          exportedTo(vs.service.spec.exportTo, vs.service.metadata.namespace, namespace),
-      ),
+    virtualServicesFor,
     destinationRule,
     sidecarFor,
     gatewaysFor: (labels: Readonly<Record<string, string>>) =>

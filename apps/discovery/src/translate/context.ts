@@ -14,6 +14,8 @@ export interface TranslateContext {
   readonly sidecar: Sidecar | undefined;
   /** Services this proxy may reach, sorted by hostname. */
   readonly services: readonly Service[];
+  /** The service of `services` with this hostname, if any. */
+  service(hostname: string): Service | undefined;
   readonly outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
   /** True for proxyless gRPC clients (GENERATOR grpc). */
   readonly proxyless: boolean;
@@ -57,11 +59,14 @@ export function createTranslateContext(proxy: MeshProxy, push: PushContext): Tra
   const sidecar = proxy.type === 'sidecar' ? push.sidecarFor(proxy.namespace, proxy.labels) : undefined;
   const warnings: string[] = [];
   const seen = new Set<string>();
+  const services = scopedServices(push, proxy.namespace, sidecar);
+  const byHost = new Map(services.map((s) => [s.hostname, s]));
   return {
     proxy,
     push,
     sidecar,
-    services: scopedServices(push, proxy.namespace, sidecar),
+    services,
+    service: (hostname: string) => byHost.get(hostname),
     outboundTrafficPolicy: sidecar?.spec.outboundTrafficPolicy?.mode ?? push.mesh.outboundTrafficPolicy,
     proxyless: proxy.generator === 'grpc',
     warn(message: string) {

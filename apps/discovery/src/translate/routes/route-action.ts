@@ -83,7 +83,7 @@ export function destinationCluster(
   scope: ActionScope,
 ): string {
   const host = resolveHost(destination.host, scope.vsNamespace, ctx.push.mesh.domainSuffix);
-  const service = ctx.services.find((s) => s.hostname === host);
+  const service = ctx.service(host);
   let port = destination.port?.number;
   if (port === undefined && service?.ports.length === 1) port = service.ports[0]!.number;
   if (

@@ -1,0 +1,125 @@
+/**
+ * proxyViewKey (proxies with equal keys get identical resources), purity of
+ * generation, and locality-aware EDS priorities.
+ */
+import { ENDPOINT_TYPE_URL } from '@weft/xds';
+import { describe, expect, it } from 'vitest';
+import { parseProxy } from '../../src/model/index.ts';
+import { generateResources, proxyViewKey } from '../../src/translate/index.ts';
+import { docs, istio, proxyless, push, serviceYaml, sidecar } from './builders.ts';
+
+const mesh = docs(
+  serviceYaml({ name: 'reviews', workloads: { v1: '127.0.0.4', v2: '127.0.0.5' } }),
+  serviceYaml({ name: 'ratings', workloads: { v1: '127.0.0.7' } }),
+  `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews, namespace: default }
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{ sourceLabels: { track: canary } }]
+    route: [{ destination: { host: reviews } }]
+  - route: [{ destination: { host: ratings } }]`,
+);
+
+describe('proxyViewKey', () => {
+  const context = push(istio(mesh));
+
+  it.each([
+    [
+      'two clients that serve nothing, same labels',
+      sidecar({ ip: '127.0.1.1', name: 'a' }),
+      sidecar({ ip: '127.0.1.2', name: 'b' }),
+      true,
+    ],
+    [
+      'different labels',
+      sidecar({ labels: { app: 'client' } }),
+      sidecar({ labels: { app: 'client', track: 'canary' } }),
+      false,
+    ],
+    ['different namespaces', sidecar({ namespace: 'default' }), sidecar({ namespace: 'other' }), false],
+    ['a sidecar and a proxyless client', sidecar(), proxyless(), false],
+    [
+      'two replicas serving the same ports at different addresses',
+      sidecar({ ip: '127.0.0.4', name: 'reviews-v1', labels: { app: 'reviews' } }),
+      sidecar({ ip: '127.0.0.5', name: 'reviews-v2', labels: { app: 'reviews' } }),
+      false,
+    ],
+  ])('%s: equal keys %s', (_name, a, b, equal) => {
+    expect(proxyViewKey(a, context) === proxyViewKey(b, context)).toBe(equal);
+  });
+
+  it('gives proxies with equal keys equal resources', () => {
+    const a = sidecar({ ip: '127.0.1.1', name: 'a' });
+    const b = sidecar({ ip: '127.0.1.2', name: 'b' });
+    expect(proxyViewKey(a, context)).toBe(proxyViewKey(b, context));
+    expect(JSON.stringify(generateResources(a, context))).toBe(JSON.stringify(generateResources(b, context)));
+  });
+
+  it('is a pure function: the same inputs give the same output', () => {
+    const proxy = sidecar();
+    expect(JSON.stringify(generateResources(proxy, context))).toBe(
+      JSON.stringify(generateResources(proxy, push(istio(mesh)))),
+    );
+  });
+});
+
+describe('locality failover', () => {
+  const yaml = docs(
+    serviceYaml({ name: 'reviews', workloads: {} }),
+    ...[
+      ['near', '127.0.0.11', 'us-east/a/1'],
+      ['zone', '127.0.0.12', 'us-east/a/2'],
+      ['region', '127.0.0.13', 'us-east/b'],
+      ['far', '127.0.0.14', 'eu-west/a'],
+    ].map(
+      ([name, address, locality]) => `apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: { name: reviews-${name}, namespace: default }
+spec: { address: ${address}, locality: ${locality}, labels: { app: reviews } }`,
+    ),
+    `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews, namespace: default }
+spec:
+  host: reviews
+  trafficPolicy: { outlierDetection: { consecutive5xxErrors: 3 } }`,
+  );
+
+  function priorities(locality?: { region: string; zone: string; subZone: string }) {
+    const parsed = parseProxy({
+      id: 'sidecar~127.0.1.1~client.default~default.svc.cluster.local',
+      metadata: { NAMESPACE: 'default' },
+      ...(locality ? { locality } : {}),
+    });
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    const cla = generateResources(parsed.proxy, push(istio(yaml))).resources[ENDPOINT_TYPE_URL]?.[0]?.body;
+    return (
+      cla?.endpoints as {
+        priority?: number;
+        lbEndpoints: { endpoint: { address: { socketAddress: { address: string } } } }[];
+      }[]
+    ).map((group) => [
+      group.priority ?? 0,
+      group.lbEndpoints.map((e) => e.endpoint.address.socketAddress.address),
+    ]);
+  }
+
+  it('orders endpoints by proximity to the proxy when outlier detection is on', () => {
+    expect(priorities({ region: 'us-east', zone: 'a', subZone: '1' })).toEqual([
+      [0, ['127.0.0.11']],
+      [1, ['127.0.0.12']],
+      [2, ['127.0.0.13']],
+      [3, ['127.0.0.14']],
+    ]);
+  });
+
+  it('keeps priorities contiguous when a level is empty', () => {
+    expect(priorities({ region: 'eu-west', zone: 'a', subZone: '' }).map(([p]) => p)).toEqual([0, 1, 1, 1]);
+  });
+
+  it('puts everything in priority 0 for a proxy without locality', () => {
+    expect(priorities().map(([p]) => p)).toEqual([0, 0, 0, 0]);
+  });
+});
