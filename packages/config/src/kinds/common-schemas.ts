@@ -64,7 +64,10 @@ export const clientTlsSettings = object(
     insecureSkipVerify: boolean(),
     caCrl: string(),
   },
-  { check: checkClientTls },
+  {
+    check: checkClientTls,
+    rule: 'MUTUAL needs clientCertificate+privateKey or credentialName; ISTIO_MUTUAL takes no certificate fields',
+  },
 );
 
 function checkClientTls(tls: Record<string, unknown>, path: string, report: Reporter): void {
@@ -126,6 +129,7 @@ export const connectionPool = object({
 
 /** An Istio protocol name, case-insensitive (`HTTP`, `http2`, `GRPC`, `TCP`, ...). */
 export const protocolName = string({
+  rule: 'an Istio protocol name, any case',
   check: (value, path, report) => {
     if (!parseProtocol(value)) {
       report.error(

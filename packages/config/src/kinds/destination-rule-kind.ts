@@ -39,6 +39,7 @@ const consistentHash = object(
       ['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName'],
       ['ringHash', 'maglev', 'minimumRingSize'],
     ],
+    rule: 'exactly one hash key',
     check: (hash, path, report) => {
       if (
         !['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName'].some(
@@ -68,6 +69,7 @@ const localityLbSetting = object(
   },
   {
     exclusive: [['distribute', 'failover']],
+    rule: 'each `distribute[].to` sums to 100',
     check: (setting, path, report) => {
       const distribute = (setting.distribute ?? []) as { to?: Record<string, number> }[];
       distribute.forEach((d, i) => {

@@ -19,6 +19,7 @@ const workloadEntrySpec = object({
   labels,
   network: string(),
   locality: string({
+    rule: '`region/zone/subzone`',
     check: (value, path, report) => {
       if (!LOCALITY.test(value))
         report.error(path, `locality ${JSON.stringify(value)} must be region/zone/subzone`);

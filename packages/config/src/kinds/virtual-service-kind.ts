@@ -68,6 +68,7 @@ const httpRedirect = object(
     derivePort: enumOf(['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT']),
     scheme: string(),
     redirectCode: uint32({
+      rule: '301, 302, 303, 307 or 308',
       check: (code, path, report) => {
         if (!REDIRECT_CODES.includes(code))
           report.error(path, `redirect code ${code} must be one of ${REDIRECT_CODES.join(', ')}`);
@@ -113,6 +114,7 @@ const httpRetry = object({
   attempts: integer({ min: 0 }),
   perTryTimeout: duration({ minMs: 1 }),
   retryOn: string({
+    rule: 'comma-separated Envoy retry policies or HTTP status codes',
     check: (value, path, report) => {
       for (const policy of value.split(',').map((p) => p.trim())) {
         const status = /^\d{3}$/.test(policy) && Number(policy) >= 100 && Number(policy) <= 599;
@@ -164,6 +166,7 @@ const httpFaultInjection = object(
       },
       {
         exclusive: [['httpStatus', 'grpcStatus', 'http2Error']],
+        rule: 'one of httpStatus, grpcStatus',
         check: (abort, path, report) => {
           if (
             abort.httpStatus === undefined &&
@@ -177,6 +180,7 @@ const httpFaultInjection = object(
     ),
   },
   {
+    rule: 'one of delay, abort',
     check: (fault, path, report) => {
       if (fault.delay === undefined && fault.abort === undefined)
         report.error(path, 'one of delay, abort must be set');
@@ -190,6 +194,7 @@ const corsPolicy = object({
   allowOrigin: stringList({ deprecated: 'use allowOrigins' }),
   allowMethods: array(
     string({
+      rule: 'an HTTP method or `*`',
       check: (method, path, report) => {
         if (method !== '*' && !HTTP_METHODS.includes(method))
           report.error(path, `unknown HTTP method ${JSON.stringify(method)}`);

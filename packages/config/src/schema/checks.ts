@@ -95,12 +95,21 @@ export function regexError(pattern: string): string | undefined {
   }
 }
 
+/** What each shared check enforces, in words, for the configuration reference. */
+const CHECK_RULES = new Map<(value: string) => string | undefined, string>();
+
+/** The words for a check built by `reportIf`, if any. */
+export const checkRules = new WeakMap<object, string>();
+
 /** Reports through `report` when `check(value)` returns a reason. */
 export function reportIf(check: (value: string) => string | undefined) {
-  return (value: string, path: string, report: Reporter): void => {
+  const reporter = (value: string, path: string, report: Reporter): void => {
     const reason = check(value);
     if (reason) report.error(path, reason);
   };
+  const rule = CHECK_RULES.get(check);
+  if (rule) checkRules.set(reporter, rule);
+  return reporter;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -131,3 +140,11 @@ export function labelValueError(value: string): string | undefined {
     ? undefined
     : `invalid label value ${JSON.stringify(value)}`;
 }
+
+CHECK_RULES.set(hostNameError, 'host name (letters, digits, "-", dot-separated labels)');
+CHECK_RULES.set(wildcardHostError, 'host name; a wildcard only as the first label (`*`, `*.example.com`)');
+CHECK_RULES.set(cidrError, 'IP address or CIDR block');
+CHECK_RULES.set(regexError, 'RE2 regex that compiles (no lookaround or backreferences)');
+CHECK_RULES.set(headerNameError, 'HTTP header name (token)');
+CHECK_RULES.set(labelKeyError, 'Kubernetes label key');
+CHECK_RULES.set(labelValueError, 'Kubernetes label value');

@@ -11,6 +11,8 @@ export type Check<T> = (value: T, path: string, report: Reporter) => void;
 
 interface Common<T> {
   check?: Check<T>;
+  /** What `check` enforces, in words, for the configuration reference. */
+  rule?: string;
   /** Accepted for compatibility but ignored by Weft; walking reports a warning when set. */
   ignored?: string;
   /** Deprecated field; walking reports a warning naming the replacement. */
