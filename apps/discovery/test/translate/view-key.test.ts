@@ -96,7 +96,7 @@ spec:
     if (!parsed.ok) throw new Error(parsed.problems.join('; '));
     const cla = generateResources(parsed.proxy, push(istio(yaml))).resources[ENDPOINT_TYPE_URL]?.[0]?.body;
     return (
-      cla?.endpoints as {
+      (cla?.endpoints ?? []) as {
         priority?: number;
         lbEndpoints: { endpoint: { address: { socketAddress: { address: string } } } }[];
       }[]
