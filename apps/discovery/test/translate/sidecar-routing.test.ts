@@ -3,7 +3,8 @@
  * the generated config, assert the route, cluster and endpoint it hits.
  */
 import { describe, expect, it } from 'vitest';
-import { docs, routeAction, serviceYaml, sidecar, simulate } from './builders.ts';
+import { simulateRequest } from '../../src/translate/index.ts';
+import { docs, generate, routeAction, serviceYaml, sidecar, simulate } from './builders.ts';
 
 const REVIEWS = 'reviews.default.svc.cluster.local';
 const reviews = serviceYaml({
@@ -157,6 +158,22 @@ describe('sidecar HTTP routing by match', () => {
     expect(simulate(vs, { port: 9080, authority: 'reviews', path: '/else' }).error).toBe(
       'no route matched (404)',
     );
+  });
+  it('skips a delegate route with a warning and keeps the routes after it', () => {
+    const vs = mesh(
+      reviewsVs(`  - name: delegated
+    delegate: { name: reviews-team, namespace: default }
+  - name: rest
+    route: [{ destination: { host: reviews, subset: v2 } }]`),
+    );
+    const generated = generate(vs);
+    expect(generated.warnings).toContain(
+      'VirtualService default/reviews: route delegated skipped: delegate is not supported yet',
+    );
+    expect(simulateRequest(generated.resources, { port: 9080, authority: 'reviews' })).toMatchObject({
+      routeName: 'rest',
+      cluster: to('v2'),
+    });
   });
 });
 

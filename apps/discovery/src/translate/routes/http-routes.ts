@@ -103,6 +103,15 @@ export function translateHttpRoute(
       ? http.match.filter((m) => matchApplies(m, scope, vsNamespace))
       : [undefined];
   if (matches.length === 0) return [];
+  if (!http.redirect && !http.directResponse && (http.route ?? []).length === 0) {
+    const what = http.delegate
+      ? 'delegate is not supported yet'
+      : 'it has no destination, redirect or directResponse';
+    ctx.warn(
+      `VirtualService ${vsNamespace}/${vs.service.metadata.name}: route ${http.name ?? '(unnamed)'} skipped: ${what}`,
+    );
+    return [];
+  }
   if (ctx.proxyless && (http.redirect || http.directResponse)) {
     ctx.warn(
       `VirtualService ${vsNamespace}/${vs.service.metadata.name}: redirect and directResponse are not supported for proxyless gRPC; route skipped`,
