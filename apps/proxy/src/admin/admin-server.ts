@@ -1,0 +1,120 @@
+/**
+ * The admin endpoint (loopback by default, Envoy's paths): `/ready`,
+ * `/config_dump`, `/clusters`, `/stats`, `/stats/prometheus`,
+ * `/drain_listeners` (POST), `/quitquitquit` (POST). Read-only endpoints
+ * answer GET; the mutating ones require POST as Envoy does.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { MetricsRegistry } from '@weft/telemetry';
+import type { ClusterManager } from '../upstream/cluster-manager.ts';
+
+export interface AdminHandlers {
+  readonly clusters: ClusterManager;
+  readonly metrics: MetricsRegistry;
+  /** True once the first CDS and LDS were applied. */
+  ready(): boolean;
+  /** Envoy-style config dump (JSON-serialisable). */
+  configDump(): unknown;
+  drainListeners(): void;
+  /** Asks the process to drain and exit. */
+  quit(): void;
+  now(): number;
+}
+
+/** Renders `/clusters` in Envoy's text format (`cluster::host::field::value`). */
+export function renderClusters(clusters: ClusterManager, now: number): string {
+  const lines: string[] = [];
+  for (const cluster of clusters.all()) {
+    const name = cluster.name;
+    const b = cluster.config.circuitBreakers;
+    lines.push(`${name}::default_priority::max_connections::${b.maxConnections}`);
+    lines.push(`${name}::default_priority::max_pending_requests::${b.maxPendingRequests}`);
+    lines.push(`${name}::default_priority::max_requests::${b.maxRequests}`);
+    lines.push(`${name}::default_priority::max_retries::${b.maxRetries}`);
+    for (const host of cluster.hostSet.hosts) {
+      const prefix = `${name}::${host.key}`;
+      const flags: string[] = [];
+      if (host.endpoint.health !== 'HEALTHY' && host.endpoint.health !== 'UNKNOWN')
+        flags.push('/failed_eds_health');
+      if (host.ejectedUntil > now) flags.push('/failed_outlier_check');
+      lines.push(`${prefix}::rq_active::${host.active}`);
+      lines.push(`${prefix}::rq_total::${host.requestsTotal}`);
+      lines.push(`${prefix}::rq_error::${host.errorsTotal}`);
+      lines.push(`${prefix}::weight::${host.weight}`);
+      lines.push(`${prefix}::health_flags::${flags.length === 0 ? 'healthy' : flags.join('')}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Renders `/stats`: `cluster.<name>.<counter>: <value>` lines. */
+export function renderStats(clusters: ClusterManager): string {
+  const lines: string[] = [];
+  for (const cluster of clusters.all()) {
+    for (const [key, value] of Object.entries(cluster.stats))
+      lines.push(`cluster.${cluster.name}.${key}: ${value}`);
+    lines.push(`cluster.${cluster.name}.upstream_cx_active: ${cluster.connectionCount()}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Starts the admin server on `host:port` (port 0 = ephemeral); resolves with it listening. */
+export async function startAdminServer(
+  host: string,
+  port: number,
+  handlers: AdminHandlers,
+): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (status: number, body: string, type = 'text/plain'): void => {
+      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    const post = req.method === 'POST';
+    switch (path) {
+      case '/ready':
+        send(handlers.ready() ? 200 : 503, handlers.ready() ? 'LIVE\n' : 'PRE_INITIALIZING\n');
+        return;
+      case '/config_dump':
+        send(200, `${JSON.stringify(handlers.configDump(), null, 2)}\n`, 'application/json');
+        return;
+      case '/clusters':
+        send(200, renderClusters(handlers.clusters, handlers.now()));
+        return;
+      case '/stats':
+        send(200, renderStats(handlers.clusters));
+        return;
+      case '/stats/prometheus':
+        handlers.metrics.handleScrape(req, res);
+        return;
+      case '/drain_listeners':
+        if (!post) return send(405, 'use POST\n');
+        handlers.drainListeners();
+        send(200, 'OK\n');
+        return;
+      case '/quitquitquit':
+        if (!post) return send(405, 'use POST\n');
+        send(200, 'OK\n');
+        handlers.quit();
+        return;
+      default:
+        send(404, 'not found\n');
+    }
+  });
+  server.on('clientError', (_error, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+/** The bound address of a started server. */
+export function serverAddress(server: http.Server): { host: string; port: number } {
+  const addr = server.address() as AddressInfo;
+  return { host: addr.address, port: addr.port };
+}

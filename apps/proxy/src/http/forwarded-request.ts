@@ -1,0 +1,443 @@
+/**
+ * One request forwarded upstream by the router, across its attempts.
+ *
+ * Ordering: cluster pick -> circuit breaker -> request headers and body
+ * (buffered, up to BUFFER_LIMIT, only when a retry policy may replay it)
+ * -> attempt: host pick -> pool send -> response streamed downstream with
+ * backpressure. A retriable response or failure before any byte went
+ * downstream is retried after a backoff; once headers went downstream, a
+ * failure can only reset the downstream stream (flag UR).
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { ForwardAction, RetryPolicyConfig } from '../config/route-action-config.ts';
+import type { UpstreamCluster } from '../upstream/cluster-manager.ts';
+import type { Host } from '../upstream/host-set.ts';
+import { UpstreamError } from '../upstream/upstream-errors.ts';
+import type { UpstreamControl, UpstreamHandler, UpstreamRequest } from '../upstream/upstream-pool.ts';
+import { applyHeaderMutation } from './header-mutation.ts';
+import { HOP_BY_HOP, type HttpStream } from './http-stream.ts';
+import { ResponseFlag } from './response-flags.ts';
+import { pickCluster } from './router.ts';
+import { requestHash, upstreamRequestHeaders } from './router-filter.ts';
+
+/** Bodies larger than this are streamed, never buffered, and so never retried (Envoy's default is 1 MiB). */
+export const BUFFER_LIMIT = 1024 * 1024;
+
+type Timer = ReturnType<typeof setTimeout>;
+
+export class ForwardedRequest {
+  readonly stream: HttpStream;
+  readonly action: ForwardAction;
+  cluster: UpstreamCluster | undefined;
+  private retry: RetryPolicyConfig | undefined;
+  private retriesLeft = 0;
+  private request: UpstreamRequest | undefined;
+  private hash: number | undefined;
+  private routeTimer: Timer | undefined;
+  current: Attempt | undefined;
+
+  constructor(stream: HttpStream, action: ForwardAction) {
+    this.stream = stream;
+    this.action = action;
+  }
+
+  start(): void {
+    const stream = this.stream;
+    const services = stream.hcm.services;
+    const picked = pickCluster(this.action, stream.req.headers, services.random);
+    const name = typeof picked === 'string' ? picked : picked?.name;
+    if (typeof picked === 'object') stream.weightedCluster = picked;
+    stream.clusterName = name ?? '';
+    const cluster = name ? services.clusters.get(name) : undefined;
+    if (!cluster) {
+      stream.localReply(503, 'cluster not found', ResponseFlag.NoClusterFound);
+      return;
+    }
+    this.cluster = cluster;
+    if (cluster.stats.upstream_rq_active >= cluster.config.circuitBreakers.maxRequests) {
+      cluster.stats.upstream_rq_pending_overflow++;
+      stream.localReply(
+        503,
+        'upstream connect error or disconnect/reset before headers. reset reason: overflow',
+        ResponseFlag.UpstreamOverflow,
+        {
+          'x-envoy-overloaded': 'true',
+        },
+      );
+      return;
+    }
+    const headers = upstreamRequestHeaders(stream, HOP_BY_HOP);
+    if (stream.weightedCluster) applyHeaderMutation(headers, stream.weightedCluster.requestHeaders);
+    const route = stream.route!;
+    applyHeaderMutation(headers, route.requestHeaders);
+    if (stream.virtualHost) applyHeaderMutation(headers, stream.virtualHost.requestHeaders);
+    if (stream.routeConfig) applyHeaderMutation(headers, stream.routeConfig.requestHeaders);
+    this.retry = route.retry;
+    this.retriesLeft = route.retry?.numRetries ?? 0;
+    this.hash =
+      this.action.hashPolicies.length > 0 ? requestHash(stream, this.action.hashPolicies) : undefined;
+    if (this.action.timeoutMs > 0) {
+      this.routeTimer = services.setTimer(() => this.onRouteTimeout(), this.action.timeoutMs);
+    }
+    stream.onComplete(() => this.onStreamComplete());
+    const base = {
+      method: stream.method,
+      path: this.rewritePath(),
+      authority: this.action.hostRewrite ?? stream.authority,
+      headers,
+    };
+    const req = stream.req;
+    const h2 = req.httpVersionMajor === 2;
+    const endAfterHeaders =
+      h2 && (req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders;
+    const length = req.headers['content-length'];
+    const hasBody = h2
+      ? !endAfterHeaders
+      : (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+    if (!hasBody) {
+      this.request = { ...base, body: null };
+      this.mirror();
+      this.attempt();
+      return;
+    }
+    const knownSmall = length !== undefined && Number(length) <= BUFFER_LIMIT;
+    if (this.retriesLeft > 0 && knownSmall) {
+      this.bufferBody(base);
+      return;
+    }
+    this.retriesLeft = 0;
+    this.request = { ...base, body: req };
+    this.attempt();
+  }
+
+  private bufferBody(base: Omit<UpstreamRequest, 'body'>): void {
+    const chunks: Buffer[] = [];
+    const req = this.stream.req;
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => {
+      this.request = { ...base, body: Buffer.concat(chunks) };
+      this.mirror();
+      this.attempt();
+    });
+    req.once('error', () => this.onDownstreamGone());
+  }
+
+  private rewritePath(): string {
+    const path = this.stream.path;
+    const match = this.stream.route!.match;
+    if (this.action.prefixRewrite !== undefined) {
+      if (match.kind === 'prefix' || match.kind === 'pathSeparatedPrefix') {
+        return this.action.prefixRewrite + path.slice(match.value.length);
+      }
+      if (match.kind === 'path') {
+        const q = path.indexOf('?');
+        return this.action.prefixRewrite + (q < 0 ? '' : path.slice(q));
+      }
+    }
+    const regex = this.action.regexRewrite;
+    if (regex) {
+      const q = path.indexOf('?');
+      const bare = q < 0 ? path : path.slice(0, q);
+      return bare.replace(regex.regex, regex.substitution) + (q < 0 ? '' : path.slice(q));
+    }
+    return path;
+  }
+
+  /** Sends a copy of a bodiless or buffered request to each mirror cluster (fire and forget). */
+  private mirror(): void {
+    const request = this.request;
+    if (!request || this.action.mirrors.length === 0) return;
+    const services = this.stream.hcm.services;
+    for (const mirror of this.action.mirrors) {
+      if (mirror.fraction < 1 && services.random() >= mirror.fraction) continue;
+      const cluster = services.clusters.get(mirror.cluster);
+      const host = cluster?.hostSet.pick(this.hash);
+      if (!cluster || !host) continue;
+      const colon = request.authority.lastIndexOf(':');
+      const authority =
+        colon > 0
+          ? `${request.authority.slice(0, colon)}-shadow${request.authority.slice(colon)}`
+          : `${request.authority}-shadow`;
+      cluster.pool(host).send({ ...request, authority }, DISCARD);
+    }
+  }
+
+  /** Starts one attempt on a freshly picked host. */
+  attempt(): void {
+    const stream = this.stream;
+    if (stream.done) return;
+    const cluster = this.cluster!;
+    const host = cluster.hostSet.pick(this.hash);
+    if (!host) {
+      stream.localReply(503, 'no healthy upstream', ResponseFlag.NoHealthyUpstream);
+      return;
+    }
+    stream.attempts++;
+    const request = this.request!;
+    request.headers['x-envoy-attempt-count'] = String(stream.attempts);
+    const attempt = new Attempt(this, host);
+    this.current = attempt;
+    attempt.control = cluster.pool(host).send(request, attempt);
+  }
+
+  /** True when `status` should be retried under the policy. */
+  retriableStatus(status: number): boolean {
+    const retry = this.retry;
+    if (!retry) return false;
+    const on = retry.retryOn;
+    if (on.fiveXx && status >= 500) return true;
+    if (on.gatewayError && (status === 502 || status === 503 || status === 504)) return true;
+    if (on.retriable4xx && status === 409) return true;
+    return on.retriableStatusCodes && retry.statusCodes.has(status);
+  }
+
+  /** True when `error` should be retried under the policy. */
+  retriableError(error: UpstreamError): boolean {
+    const on = this.retry?.retryOn;
+    if (!on) return false;
+    switch (error.code) {
+      case 'CONNECT_FAILURE':
+      case 'CONNECT_TIMEOUT':
+        return on.connectFailure || on.fiveXx || on.gatewayError || on.reset;
+      case 'REFUSED_STREAM':
+        return on.refusedStream || on.fiveXx || on.reset;
+      case 'RESET':
+        return on.reset || on.fiveXx || on.gatewayError;
+      case 'TIMEOUT':
+        return on.fiveXx || on.gatewayError || on.reset;
+      case 'CANCELLED':
+        return false;
+    }
+  }
+
+  /** True when a retry is allowed now (attempts left and the cluster's max_retries breaker open). */
+  canRetry(): boolean {
+    const cluster = this.cluster!;
+    return (
+      this.retriesLeft > 0 &&
+      cluster.activeRetries < cluster.config.circuitBreakers.maxRetries &&
+      !this.stream.done
+    );
+  }
+
+  /** Schedules the next attempt after exponential backoff with full jitter. */
+  scheduleRetry(): void {
+    const retry = this.retry!;
+    const cluster = this.cluster!;
+    const services = this.stream.hcm.services;
+    const n = retry.numRetries - this.retriesLeft;
+    this.retriesLeft--;
+    cluster.stats.upstream_rq_retry++;
+    cluster.activeRetries++;
+    const ceiling = Math.min(retry.baseIntervalMs * 2 ** n, retry.maxIntervalMs);
+    const delay = Math.floor(services.random() * ceiling);
+    const timer = services.setTimer(() => {
+      cluster.activeRetries--;
+      this.attempt();
+    }, delay);
+    this.current = undefined;
+    this.stream.onComplete(() => services.clearTimer(timer));
+  }
+
+  /** Answers a failed attempt downstream (no retry left or not retriable). */
+  fail(error: UpstreamError, retried: boolean): void {
+    const stream = this.stream;
+    if (retried) stream.addFlag(ResponseFlag.UpstreamRetryLimitExceeded);
+    if (stream.res.headersSent) {
+      stream.addFlag(
+        error.code === 'TIMEOUT' ? ResponseFlag.UpstreamRequestTimeout : ResponseFlag.UpstreamRemoteReset,
+      );
+      stream.reset();
+      return;
+    }
+    switch (error.code) {
+      case 'TIMEOUT':
+        stream.localReply(504, 'upstream request timeout', ResponseFlag.UpstreamRequestTimeout);
+        return;
+      case 'CONNECT_FAILURE':
+      case 'CONNECT_TIMEOUT':
+        this.cluster!.stats.upstream_cx_connect_fail++;
+        stream.localReply(
+          503,
+          'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
+          ResponseFlag.UpstreamConnectionFailure,
+        );
+        return;
+      default:
+        stream.localReply(
+          503,
+          'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
+          ResponseFlag.UpstreamConnectionTermination,
+        );
+    }
+  }
+
+  private onRouteTimeout(): void {
+    this.routeTimer = undefined;
+    this.cluster!.stats.upstream_rq_timeout++;
+    const error = new UpstreamError('TIMEOUT', 'route timeout');
+    const current = this.current;
+    this.current = undefined;
+    current?.cancel(error);
+    this.fail(error, false);
+  }
+
+  private onStreamComplete(): void {
+    const services = this.stream.hcm.services;
+    if (this.routeTimer) services.clearTimer(this.routeTimer);
+    const current = this.current;
+    this.current = undefined;
+    current?.cancel(new UpstreamError('CANCELLED', 'downstream went away'));
+  }
+
+  onDownstreamGone(): void {
+    this.stream.addFlag(ResponseFlag.DownstreamConnectionTermination);
+    this.stream.complete();
+  }
+}
+
+/** One try against one host; the upstream handler of that try. */
+class Attempt implements UpstreamHandler {
+  private readonly forward: ForwardedRequest;
+  private readonly host: Host;
+  private readonly startTime: number;
+  control: UpstreamControl | undefined;
+  /** A retriable response whose body is drained and dropped. */
+  private discard = false;
+  private finished = false;
+  private tryTimer: Timer | undefined;
+  private paused = false;
+
+  constructor(forward: ForwardedRequest, host: Host) {
+    this.forward = forward;
+    this.host = host;
+    const services = forward.stream.hcm.services;
+    this.startTime = services.now();
+    host.active++;
+    const stats = forward.cluster!.stats;
+    stats.upstream_rq_active++;
+    stats.upstream_rq_total++;
+    const perTry = forward.stream.route?.retry?.perTryTimeoutMs ?? 0;
+    if (perTry > 0) this.tryTimer = services.setTimer(() => this.onTryTimeout(), perTry);
+  }
+
+  private release(): boolean {
+    if (this.finished) return false;
+    this.finished = true;
+    if (this.tryTimer) this.forward.stream.hcm.services.clearTimer(this.tryTimer);
+    this.host.active--;
+    this.forward.cluster!.stats.upstream_rq_active--;
+    if (this.forward.current === this) this.forward.current = undefined;
+    return true;
+  }
+
+  /** Cancels this try (route timeout, downstream gone). */
+  cancel(error: UpstreamError): void {
+    if (!this.release()) return;
+    this.control?.abort(error);
+  }
+
+  private onTryTimeout(): void {
+    this.tryTimer = undefined;
+    if (this.finished) return;
+    const error = new UpstreamError('TIMEOUT', 'per-try timeout');
+    this.forward.cluster!.stats.upstream_rq_timeout++;
+    this.control?.abort(error);
+    this.onError(error);
+  }
+
+  onHeaders(status: number, headers: Record<string, string | string[] | undefined>): void {
+    if (this.finished) return;
+    const forward = this.forward;
+    const stream = forward.stream;
+    const stats = forward.cluster!.stats;
+    const klass = Math.floor(status / 100);
+    if (klass === 2) stats.upstream_rq_2xx++;
+    else if (klass === 3) stats.upstream_rq_3xx++;
+    else if (klass === 4) stats.upstream_rq_4xx++;
+    else if (klass === 5) stats.upstream_rq_5xx++;
+    forward.cluster!.recordOutcome(this.host, status >= 500 ? status : 'success');
+    if (forward.retriableStatus(status)) {
+      if (forward.canRetry()) {
+        this.discard = true;
+        return;
+      }
+      stream.addFlag(ResponseFlag.UpstreamRetryLimitExceeded);
+    }
+    stream.upstreamHost = this.host.key;
+    const out: OutgoingHttpHeaders = {};
+    for (const name in headers) {
+      const value = headers[name];
+      if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+    }
+    out['x-envoy-upstream-service-time'] = String(Math.round(stream.hcm.services.now() - this.startTime));
+    stream.writeHeaders(status, out);
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.finished || this.discard) return true;
+    const stream = this.forward.stream;
+    stream.bytesSent += chunk.length;
+    if (stream.res.write(chunk)) return true;
+    if (!this.paused) {
+      this.paused = true;
+      stream.res.once('drain', () => {
+        this.paused = false;
+        this.control?.resume();
+      });
+    }
+    return false;
+  }
+
+  onEnd(trailers: Record<string, string | string[] | undefined>): void {
+    if (!this.release()) return;
+    const forward = this.forward;
+    if (this.discard) {
+      forward.scheduleRetry();
+      return;
+    }
+    const stream = forward.stream;
+    let any = false;
+    const out: OutgoingHttpHeaders = {};
+    for (const name in trailers) {
+      const value = trailers[name];
+      if (value !== undefined) {
+        out[name] = value;
+        any = true;
+      }
+    }
+    if (any) stream.res.addTrailers(out);
+    stream.finish();
+  }
+
+  onError(error: UpstreamError): void {
+    if (!this.release()) return;
+    const forward = this.forward;
+    if (error.code === 'CANCELLED') return;
+    forward.cluster!.recordOutcome(this.host, 'gateway-failure');
+    if (
+      !forward.stream.res.headersSent &&
+      !this.discard &&
+      forward.retriableError(error) &&
+      forward.canRetry()
+    ) {
+      forward.scheduleRetry();
+      return;
+    }
+    if (this.discard) {
+      // The retriable response was being drained when its connection failed: retry if allowed.
+      if (forward.canRetry()) forward.scheduleRetry();
+      else forward.fail(error, true);
+      return;
+    }
+    forward.fail(error, forward.stream.attempts > 1 && forward.retriableError(error));
+  }
+}
+
+/** Drops a mirrored response. */
+const DISCARD: UpstreamHandler = {
+  onHeaders() {},
+  onData: () => true,
+  onEnd() {},
+  onError() {},
+};

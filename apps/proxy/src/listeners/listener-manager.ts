@@ -1,0 +1,281 @@
+/**
+ * Binds the listeners LDS names and hands each accepted connection to a
+ * filter chain: destination port first, then (when any candidate chain
+ * needs it, or HTTP must tell HTTP/1 from HTTP/2) the first bytes are
+ * sniffed, put back on the socket, and the chain's HTTP connection manager
+ * or TCP proxy takes over.
+ *
+ * Updates are make-before-break: a listener whose address is unchanged
+ * keeps its socket and switches new connections to the new chains; the old
+ * chains drain (HTTP keep-alive stops, HTTP/2 GOAWAY) and are destroyed
+ * after the drain period. A moved listener is bound anew before the old
+ * one stops accepting.
+ */
+
+import type { Socket } from 'node:net';
+import net from 'node:net';
+import type { FilterChainConfig, ListenerConfig } from '../config/listener-config.ts';
+import { HttpConnectionManagerRuntime, type ProxyServices } from '../http/http-connection-manager.ts';
+import { proxyTcp, type TcpProxyServices } from '../tcp/tcp-proxy.ts';
+import { chainsForPort, needsSniff, selectFilterChain } from './filter-chain-selector.ts';
+import { NO_DATA, type SniffResult, sniff } from './protocol-sniffer.ts';
+
+export interface ListenerManagerOptions {
+  readonly services: ProxyServices & TcpProxyServices;
+  /** Local mode: bind these listeners elsewhere than their LDS address (by listener name). */
+  readonly addressOverrides?: ReadonlyMap<string, { host: string; port: number }>;
+  /** How long old chains may finish their work before being destroyed (default 5 s). */
+  readonly drainTimeMs?: number;
+  /** How long to wait for a connection's first bytes before treating it as raw TCP (default 5 s). */
+  readonly sniffTimeoutMs?: number;
+  /** Reports bind failures and other listener events. */
+  readonly onEvent?: (event: {
+    type: 'bound' | 'bind-failed' | 'removed';
+    listener: string;
+    detail?: string;
+  }) => void;
+}
+
+class ChainRuntime {
+  readonly config: FilterChainConfig;
+  readonly hcm: HttpConnectionManagerRuntime | undefined;
+  readonly sockets = new Set<Socket>();
+
+  constructor(config: FilterChainConfig, listener: ListenerConfig, services: ProxyServices) {
+    this.config = config;
+    this.hcm =
+      config.network.kind === 'http'
+        ? new HttpConnectionManagerRuntime(config.network, listener, services)
+        : undefined;
+  }
+
+  drain(): void {
+    this.hcm?.drain();
+  }
+
+  destroy(): void {
+    this.hcm?.destroy();
+    for (const socket of this.sockets) socket.destroy();
+  }
+}
+
+/** One bound listener. */
+class ActiveListener {
+  config: ListenerConfig;
+  readonly server: net.Server;
+  private chains = new Map<FilterChainConfig, ChainRuntime>();
+  private readonly manager: ListenerManager;
+
+  constructor(config: ListenerConfig, manager: ListenerManager) {
+    this.config = config;
+    this.manager = manager;
+    this.server = net.createServer((socket) => this.onConnection(socket));
+    this.server.on('error', () => {});
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      this.server.once('error', onError);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  /** Switches new connections to `config`'s chains; returns the old chains (to drain). */
+  update(config: ListenerConfig): ChainRuntime[] {
+    this.config = config;
+    const old = [...this.chains.values()];
+    this.chains = new Map();
+    return old;
+  }
+
+  allChains(): ChainRuntime[] {
+    return [...this.chains.values()];
+  }
+
+  private runtime(chain: FilterChainConfig): ChainRuntime {
+    let runtime = this.chains.get(chain);
+    if (!runtime) {
+      runtime = new ChainRuntime(chain, this.config, this.manager.services);
+      this.chains.set(chain, runtime);
+    }
+    return runtime;
+  }
+
+  private onConnection(socket: Socket): void {
+    socket.on('error', () => socket.destroy());
+    const config = this.config;
+    const port = socket.localPort ?? 0;
+    const candidates = chainsForPort(config, port);
+    if (!needsSniff(candidates)) {
+      const chain = candidates[0] ?? config.defaultFilterChain;
+      this.dispatch(socket, chain, NO_DATA, config);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (result: SniffResult): void => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.pause();
+      if (size > 0) socket.unshift(Buffer.concat(chunks, size));
+      this.dispatch(socket, selectFilterChain(config, port, result), result, config);
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      size += chunk.length;
+      const result = sniff(Buffer.concat(chunks, size));
+      if (result !== 'more') finish(result);
+    };
+    const onEnd = (): void =>
+      finish(size > 0 ? (sniff(Buffer.concat(chunks, size)) as SniffResult) : NO_DATA);
+    const timer = setTimeout(() => finish(size > 0 ? { ...NO_DATA } : NO_DATA), this.manager.sniffTimeoutMs);
+    timer.unref();
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+  }
+
+  private dispatch(
+    socket: Socket,
+    chain: FilterChainConfig | undefined,
+    sniffed: SniffResult,
+    config: ListenerConfig,
+  ): void {
+    if (!chain) {
+      socket.destroy();
+      return;
+    }
+    const runtime = this.config === config ? this.runtime(chain) : undefined;
+    if (!runtime) {
+      // The listener was updated while this connection was being sniffed: serve it with the new chains.
+      this.onConnectionAgain(socket);
+      return;
+    }
+    runtime.sockets.add(socket);
+    socket.once('close', () => runtime.sockets.delete(socket));
+    const network = chain.network;
+    if (network.kind === 'tcp') {
+      proxyTcp(network, socket, this.manager.services);
+      return;
+    }
+    if (sniffed.kind === 'http2' || network.codecType === 'HTTP2') runtime.hcm!.handleHttp2(socket);
+    else runtime.hcm!.handleHttp1(socket);
+    socket.resume();
+  }
+
+  private onConnectionAgain(socket: Socket): void {
+    this.onConnection(socket);
+    socket.resume();
+  }
+
+  close(): void {
+    this.server.close();
+  }
+}
+
+/** All bound listeners by name. */
+export class ListenerManager {
+  readonly services: ProxyServices & TcpProxyServices;
+  readonly sniffTimeoutMs: number;
+  private readonly options: ListenerManagerOptions;
+  private readonly active = new Map<string, ActiveListener>();
+  private readonly draining = new Set<ChainRuntime>();
+  private readonly drainTimeMs: number;
+
+  constructor(options: ListenerManagerOptions) {
+    this.options = options;
+    this.services = options.services;
+    this.drainTimeMs = options.drainTimeMs ?? 5000;
+    this.sniffTimeoutMs = options.sniffTimeoutMs ?? 5000;
+  }
+
+  /** The address a listener is bound to (after overrides; port 0 resolved), or undefined. */
+  address(name: string): { host: string; port: number } | undefined {
+    const addr = this.active.get(name)?.server.address();
+    return addr && typeof addr === 'object' ? { host: addr.address, port: addr.port } : undefined;
+  }
+
+  names(): string[] {
+    return [...this.active.keys()];
+  }
+
+  private target(config: ListenerConfig): { host: string; port: number } {
+    return this.options.addressOverrides?.get(config.name) ?? config.address;
+  }
+
+  /**
+   * Applies the full listener set (LDS is state of the world). Binds new
+   * listeners before closing replaced ones; never rejects (bind failures
+   * are reported through onEvent and leave the previous listener serving).
+   */
+  async setListeners(configs: ReadonlyMap<string, ListenerConfig>): Promise<void> {
+    for (const [name, config] of configs) {
+      if (config.apiListener || !config.bindToPort) continue;
+      const existing = this.active.get(name);
+      const target = this.target(config);
+      const sameAddress =
+        existing &&
+        this.target(existing.config).host === target.host &&
+        (this.target(existing.config).port === target.port || target.port === 0);
+      if (existing && sameAddress) {
+        this.drain(existing.update(config));
+        continue;
+      }
+      const next = new ActiveListener(config, this);
+      try {
+        await next.listen(target.host, target.port);
+      } catch (error) {
+        this.options.onEvent?.({ type: 'bind-failed', listener: name, detail: (error as Error).message });
+        continue;
+      }
+      this.active.set(name, next);
+      this.options.onEvent?.({ type: 'bound', listener: name, detail: JSON.stringify(this.address(name)) });
+      if (existing) {
+        existing.close();
+        this.drain(existing.update(config));
+      }
+    }
+    for (const [name, listener] of this.active) {
+      if (configs.has(name) && !configs.get(name)!.apiListener && configs.get(name)!.bindToPort) continue;
+      this.active.delete(name);
+      listener.close();
+      this.drain(listener.update(listener.config));
+      this.options.onEvent?.({ type: 'removed', listener: name });
+    }
+  }
+
+  private drain(chains: readonly ChainRuntime[]): void {
+    for (const chain of chains) {
+      chain.drain();
+      this.draining.add(chain);
+      const timer = setTimeout(() => {
+        this.draining.delete(chain);
+        chain.destroy();
+      }, this.drainTimeMs);
+      timer.unref();
+    }
+  }
+
+  /** Starts draining every listener's connections (SIGTERM, /drain_listeners); listeners stop accepting. */
+  drainAll(): void {
+    for (const listener of this.active.values()) {
+      listener.close();
+      for (const chain of listener.allChains()) chain.drain();
+    }
+  }
+
+  /** Closes every listener and destroys every connection. */
+  close(): void {
+    for (const listener of this.active.values()) {
+      listener.close();
+      for (const chain of listener.allChains()) chain.destroy();
+    }
+    for (const chain of this.draining) chain.destroy();
+    this.draining.clear();
+    this.active.clear();
+  }
+}

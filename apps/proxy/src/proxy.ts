@@ -1,0 +1,210 @@
+/**
+ * Assembles one weft-proxy: config state, cluster manager, listener
+ * manager, telemetry, admin server, and the xDS driver (or a static set of
+ * resources, for tests and hand-run local setups). `startProxy` is what
+ * main.ts runs and what the e2e tests start in process.
+ */
+import type http from 'node:http';
+import { createLogger, createMetrics, type Logger, type MetricsRegistry } from '@weft/telemetry';
+import {
+  type AdsClient,
+  type AdsClientNode,
+  CLUSTER_TYPE_URL,
+  ENDPOINT_TYPE_URL,
+  LISTENER_TYPE_URL,
+  type Resource,
+  ROUTE_TYPE_URL,
+  resourceToJson,
+  type TypeUrl,
+} from '@weft/xds';
+import { serverAddress, startAdminServer } from './admin/admin-server.ts';
+import type { ProxyServices } from './http/http-connection-manager.ts';
+import { ListenerManager } from './listeners/listener-manager.ts';
+import type { TcpProxyServices } from './tcp/tcp-proxy.ts';
+import { type AccessLogRecord, ProxyTelemetry } from './telemetry/proxy-telemetry.ts';
+import { ClusterManager } from './upstream/cluster-manager.ts';
+import { ConfigState, isProxyTypeUrl, type ProxyTypeUrl } from './xds/config-state.ts';
+import { startXdsDriver } from './xds/xds-driver.ts';
+
+export interface ProxyOptions {
+  /** `host:port` of the ADS server; omit to serve `staticResources` only. */
+  readonly discoveryAddress?: string;
+  readonly adsMode?: 'sotw' | 'delta';
+  readonly node: AdsClientNode;
+  /** Resources applied at start as if received over xDS (validated the same way). */
+  readonly staticResources?: readonly Resource[];
+  /** Admin `host:port`; default 127.0.0.1:15000; null disables the admin server. */
+  readonly admin?: { readonly host: string; readonly port: number } | null;
+  /** Local mode: bind listeners (by name) elsewhere than their LDS address. */
+  readonly listenerAddresses?: ReadonlyMap<string, { host: string; port: number }>;
+  readonly drainTimeMs?: number;
+  readonly logger?: Logger;
+  readonly metrics?: MetricsRegistry;
+  readonly accessLog?: (record: AccessLogRecord) => void;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  /** Called when `/quitquitquit` is posted (main.ts drains and exits). */
+  readonly onQuit?: () => void;
+}
+
+export interface WeftProxy {
+  /** The admin server's bound address, if enabled. */
+  readonly adminAddress: { host: string; port: number } | undefined;
+  /** A listener's bound address (port 0 resolved), once bound. */
+  listenerAddress(name: string): { host: string; port: number } | undefined;
+  readonly clusters: ClusterManager;
+  readonly config: ConfigState;
+  /** The ADS client, when driven by xDS. */
+  readonly ads: AdsClient | undefined;
+  /** True once CDS and LDS have each been applied once. */
+  isReady(): boolean;
+  /** Envoy-style config dump of the accepted resources. */
+  configDump(): unknown;
+  /** Stops accepting and drains open connections (SIGTERM). */
+  drain(): void;
+  /** Closes everything (listeners, connections, pools, ADS, admin). Safe to repeat. */
+  close(): Promise<void>;
+}
+
+const DUMP_NAMES: Record<ProxyTypeUrl, string> = {
+  [CLUSTER_TYPE_URL]: 'ClustersConfigDump',
+  [ENDPOINT_TYPE_URL]: 'EndpointsConfigDump',
+  [LISTENER_TYPE_URL]: 'ListenersConfigDump',
+  [ROUTE_TYPE_URL]: 'RoutesConfigDump',
+};
+
+/** Starts a proxy. Resolves once the admin server (if any) listens; xDS config arrives asynchronously. */
+export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const logger = options.logger ?? createLogger({ name: 'weft-proxy' });
+  const metrics = options.metrics ?? createMetrics({ serviceName: 'weft-proxy' });
+  const telemetry = new ProxyTelemetry(metrics, now, options.accessLog);
+  const state = new ConfigState();
+  const clusters = new ClusterManager({ now, random });
+  const services: ProxyServices & TcpProxyServices = {
+    clusters,
+    routes: (name) => state.routes.get(name),
+    now,
+    random,
+    setTimer: (fn, ms) => setTimeout(fn, ms),
+    clearTimer: (timer) => clearTimeout(timer),
+    onStreamComplete: (stream) => telemetry.onStreamComplete(stream),
+    onSessionComplete: (record) => telemetry.onTcpSessionComplete(record),
+  };
+  const listeners = new ListenerManager({
+    services,
+    ...(options.listenerAddresses ? { addressOverrides: options.listenerAddresses } : {}),
+    ...(options.drainTimeMs !== undefined ? { drainTimeMs: options.drainTimeMs } : {}),
+    onEvent: (event) => {
+      if (event.type === 'bind-failed')
+        logger.error('listener bind failed', { listener: event.listener, detail: event.detail });
+      else logger.info(`listener ${event.type}`, { listener: event.listener, detail: event.detail });
+    },
+  });
+  const applied = new Set<TypeUrl>();
+  let listenerUpdate: Promise<void> = Promise.resolve();
+  const apply = (typeUrl: TypeUrl): void => {
+    applied.add(typeUrl);
+    if (typeUrl === CLUSTER_TYPE_URL) {
+      clusters.setClusters(state.clusters);
+      clusters.setEndpoints(state.endpoints);
+    } else if (typeUrl === ENDPOINT_TYPE_URL) {
+      clusters.setEndpoints(state.endpoints);
+    } else if (typeUrl === LISTENER_TYPE_URL) {
+      const snapshot = new Map(state.listeners);
+      listenerUpdate = listenerUpdate.then(() => listeners.setListeners(snapshot));
+    }
+    logger.debug('config applied', { typeUrl, version: state.versions.get(typeUrl as ProxyTypeUrl) });
+  };
+
+  if (options.staticResources) applyStatic(options.staticResources, state, apply, logger);
+
+  let ads: AdsClient | undefined;
+  if (options.discoveryAddress) {
+    ads = startXdsDriver({
+      address: options.discoveryAddress,
+      node: options.node,
+      ...(options.adsMode ? { mode: options.adsMode } : {}),
+      state,
+      apply,
+      logger,
+      random,
+    });
+  }
+
+  const configDump = (): unknown => ({
+    configs: (Object.keys(DUMP_NAMES) as ProxyTypeUrl[]).map((typeUrl) => ({
+      '@type': `type.googleapis.com/envoy.admin.v3.${DUMP_NAMES[typeUrl]}`,
+      version_info: state.versions.get(typeUrl) ?? '',
+      resources: [...(state.resources.get(typeUrl)?.values() ?? [])].map((r) => safeJson(r)),
+    })),
+  });
+  const isReady = (): boolean => applied.has(CLUSTER_TYPE_URL) && applied.has(LISTENER_TYPE_URL);
+
+  let admin: http.Server | undefined;
+  const adminOption = options.admin === undefined ? { host: '127.0.0.1', port: 15000 } : options.admin;
+  if (adminOption) {
+    admin = await startAdminServer(adminOption.host, adminOption.port, {
+      clusters,
+      metrics,
+      ready: isReady,
+      configDump,
+      drainListeners: () => listeners.drainAll(),
+      quit: () => options.onQuit?.(),
+      now,
+    });
+  }
+
+  let closed = false;
+  return {
+    adminAddress: admin ? serverAddress(admin) : undefined,
+    listenerAddress: (name) => listeners.address(name),
+    clusters,
+    config: state,
+    ads,
+    isReady,
+    configDump,
+    drain: () => listeners.drainAll(),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      ads?.close();
+      await listenerUpdate.catch(() => {});
+      listeners.close();
+      clusters.close();
+      if (admin) {
+        admin.closeAllConnections();
+        await new Promise<void>((resolve) => admin!.close(() => resolve()));
+      }
+    },
+  };
+}
+
+function safeJson(resource: Resource): unknown {
+  try {
+    return resourceToJson(resource);
+  } catch {
+    return { '@type': resource.typeUrl, ...resource.body };
+  }
+}
+
+/** Validates and applies static resources in make-before-break order (CDS, EDS, LDS, RDS). */
+function applyStatic(
+  resources: readonly Resource[],
+  state: ConfigState,
+  apply: (t: TypeUrl) => void,
+  logger: Logger,
+): void {
+  for (const typeUrl of [CLUSTER_TYPE_URL, ENDPOINT_TYPE_URL, LISTENER_TYPE_URL, ROUTE_TYPE_URL] as const) {
+    const ofType = resources.filter((r) => r.typeUrl === typeUrl);
+    if (!isProxyTypeUrl(typeUrl)) continue;
+    const problems = state.validate(typeUrl, ofType);
+    if (problems.length > 0) {
+      logger.error('static config rejected', { typeUrl, problems });
+      continue;
+    }
+    state.accept(typeUrl, new Map(ofType.map((r) => [r.name, r])), 'static');
+    apply(typeUrl);
+  }
+}

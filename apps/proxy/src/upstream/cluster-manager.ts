@@ -1,0 +1,229 @@
+/**
+ * The live clusters: per cluster its compiled config, its host set and
+ * balancers, a connection pool per host, circuit-breaker counters and
+ * outlier detection. Updated from CDS/EDS (make-before-break: a host's pool
+ * is reused while the host stays; removed hosts' pools close gracefully,
+ * letting in-flight requests finish).
+ */
+import type { ClusterConfig } from '../config/cluster-config.ts';
+import type { EndpointsConfig } from '../config/endpoint-config.ts';
+import { type Host, HostSet } from './host-set.ts';
+import { createUpstreamPool, type UpstreamPool } from './upstream-pool.ts';
+
+/** Counters of one cluster, Envoy's names (`upstream_rq_total`...). */
+export interface ClusterStats {
+  upstream_rq_total: number;
+  upstream_rq_active: number;
+  upstream_rq_retry: number;
+  upstream_rq_timeout: number;
+  upstream_rq_pending_overflow: number;
+  upstream_cx_connect_fail: number;
+  upstream_rq_2xx: number;
+  upstream_rq_3xx: number;
+  upstream_rq_4xx: number;
+  upstream_rq_5xx: number;
+  outlier_detection_ejections_total: number;
+}
+
+function emptyStats(): ClusterStats {
+  return {
+    upstream_rq_total: 0,
+    upstream_rq_active: 0,
+    upstream_rq_retry: 0,
+    upstream_rq_timeout: 0,
+    upstream_rq_pending_overflow: 0,
+    upstream_cx_connect_fail: 0,
+    upstream_rq_2xx: 0,
+    upstream_rq_3xx: 0,
+    upstream_rq_4xx: 0,
+    upstream_rq_5xx: 0,
+    outlier_detection_ejections_total: 0,
+  };
+}
+
+/** One live cluster. Replaced in place on CDS updates so references stay valid. */
+export class UpstreamCluster {
+  config: ClusterConfig;
+  hostSet: HostSet;
+  readonly stats: ClusterStats = emptyStats();
+  /** Retries in flight (circuit breaker max_retries). */
+  activeRetries = 0;
+  private endpoints: EndpointsConfig | undefined;
+  private readonly pools = new Map<string, UpstreamPool>();
+  private readonly manager: ClusterManager;
+
+  constructor(config: ClusterConfig, manager: ClusterManager) {
+    this.config = config;
+    this.manager = manager;
+    this.endpoints = config.loadAssignment;
+    this.hostSet = new HostSet(config, this.endpoints, new Map(), manager.hostSetOptions);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Applies a new Cluster config; pools are rebuilt when connection settings change. */
+  updateConfig(config: ClusterConfig): void {
+    const poolChanged =
+      config.http2 !== this.config.http2 ||
+      config.connectTimeoutMs !== this.config.connectTimeoutMs ||
+      config.circuitBreakers.maxConnections !== this.config.circuitBreakers.maxConnections ||
+      JSON.stringify(config.tls) !== JSON.stringify(this.config.tls);
+    this.config = config;
+    if (config.type !== 'EDS') this.endpoints = config.loadAssignment;
+    if (poolChanged) this.closePools([...this.pools.keys()]);
+    this.rebuildHosts();
+  }
+
+  /** Applies a ClusterLoadAssignment (EDS). */
+  updateEndpoints(endpoints: EndpointsConfig | undefined): void {
+    this.endpoints = endpoints;
+    this.rebuildHosts();
+  }
+
+  private rebuildHosts(): void {
+    const previous = new Map(this.hostSet.hosts.map((h) => [h.key, h] as const));
+    this.hostSet = new HostSet(this.config, this.endpoints, previous, this.manager.hostSetOptions);
+    const gone = [...this.pools.keys()].filter((key) => !this.hostSet.get(key));
+    this.closePools(gone);
+  }
+
+  private closePools(keys: readonly string[]): void {
+    for (const key of keys) {
+      const pool = this.pools.get(key);
+      this.pools.delete(key);
+      pool?.close().catch(() => {});
+    }
+  }
+
+  /** The pool for `host`, created on first use. */
+  pool(host: Host): UpstreamPool {
+    let pool = this.pools.get(host.key);
+    if (!pool) {
+      pool = createUpstreamPool({
+        address: host.address,
+        port: host.port,
+        http2: this.config.http2,
+        connectTimeoutMs: this.config.connectTimeoutMs,
+        maxConnections: this.config.circuitBreakers.maxConnections,
+        tls: this.config.tls,
+      });
+      this.pools.set(host.key, pool);
+    }
+    return pool;
+  }
+
+  /** Open upstream connections across hosts. */
+  connectionCount(): number {
+    let n = 0;
+    for (const pool of this.pools.values()) n += pool.connections;
+    return n;
+  }
+
+  /**
+   * Records one attempt's outcome for outlier detection: consecutive 5xx
+   * (and consecutive gateway failures: 502/503/504 or connect failure)
+   * eject the host for baseEjectionTime x ejections, within
+   * maxEjectionPercent of the hosts.
+   */
+  recordOutcome(host: Host, status: number | 'gateway-failure' | 'success'): void {
+    const od = this.config.outlierDetection;
+    host.requestsTotal++;
+    const isGateway = status === 'gateway-failure' || status === 502 || status === 503 || status === 504;
+    const is5xx = isGateway || (typeof status === 'number' && status >= 500);
+    if (is5xx) host.errorsTotal++;
+    host.consecutive5xx = is5xx ? host.consecutive5xx + 1 : 0;
+    host.consecutiveGatewayFailures = isGateway ? host.consecutiveGatewayFailures + 1 : 0;
+    if (!od) return;
+    const trip =
+      (od.consecutive5xx > 0 && host.consecutive5xx >= od.consecutive5xx) ||
+      (od.consecutiveGatewayFailure > 0 && host.consecutiveGatewayFailures >= od.consecutiveGatewayFailure);
+    if (!trip) return;
+    const now = this.manager.hostSetOptions.now();
+    if (host.ejectedUntil > now) return;
+    const hosts = this.hostSet.hosts.length;
+    const ejected = this.hostSet.ejectedCount(now);
+    // Envoy ejects at least one host whatever maxEjectionPercent says.
+    if (ejected > 0 && ((ejected + 1) * 100) / hosts > od.maxEjectionPercent) return;
+    host.ejections++;
+    host.ejectedUntil = now + od.baseEjectionTimeMs * host.ejections;
+    host.consecutive5xx = 0;
+    host.consecutiveGatewayFailures = 0;
+    this.stats.outlier_detection_ejections_total++;
+    this.hostSet.rebuild();
+  }
+
+  close(): void {
+    this.closePools([...this.pools.keys()]);
+  }
+}
+
+export interface ClusterManagerOptions {
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+/** All live clusters by name. */
+export class ClusterManager {
+  readonly hostSetOptions: { now: () => number; random: () => number };
+  private readonly clusters = new Map<string, UpstreamCluster>();
+  private endpoints = new Map<string, EndpointsConfig>();
+
+  constructor(options: ClusterManagerOptions = {}) {
+    this.hostSetOptions = { now: options.now ?? Date.now, random: options.random ?? Math.random };
+  }
+
+  get(name: string): UpstreamCluster | undefined {
+    return this.clusters.get(name);
+  }
+
+  all(): IterableIterator<UpstreamCluster> {
+    return this.clusters.values();
+  }
+
+  /**
+   * Replaces the full cluster set (CDS is state of the world): adds and
+   * updates first, then removes clusters no longer listed.
+   */
+  setClusters(configs: ReadonlyMap<string, ClusterConfig>): void {
+    for (const [name, config] of configs) {
+      const existing = this.clusters.get(name);
+      if (existing) existing.updateConfig(config);
+      else {
+        const cluster = new UpstreamCluster(config, this);
+        this.clusters.set(name, cluster);
+        if (config.type === 'EDS') cluster.updateEndpoints(this.endpoints.get(config.edsServiceName));
+      }
+    }
+    for (const [name, cluster] of this.clusters) {
+      if (!configs.has(name)) {
+        this.clusters.delete(name);
+        cluster.close();
+      }
+    }
+  }
+
+  /** Applies ClusterLoadAssignments by name (EDS); unnamed EDS clusters keep theirs. */
+  setEndpoints(assignments: ReadonlyMap<string, EndpointsConfig>): void {
+    this.endpoints = new Map(assignments);
+    for (const cluster of this.clusters.values()) {
+      if (cluster.config.type !== 'EDS') continue;
+      const next = assignments.get(cluster.config.edsServiceName);
+      cluster.updateEndpoints(next);
+    }
+  }
+
+  /** Names of ClusterLoadAssignments the EDS clusters need. */
+  edsNames(): string[] {
+    const names = new Set<string>();
+    for (const cluster of this.clusters.values())
+      if (cluster.config.type === 'EDS') names.add(cluster.config.edsServiceName);
+    return [...names];
+  }
+
+  close(): void {
+    for (const cluster of this.clusters.values()) cluster.close();
+    this.clusters.clear();
+  }
+}

@@ -1,0 +1,327 @@
+/**
+ * Connection pools to one upstream host: an undici `Pool` for HTTP/1.1
+ * (keep-alive, no pipelining) or one node:http2 session for HTTP/2 and
+ * gRPC. Both expose the same streaming `send(request, handler)` contract
+ * with backpressure (`pause`/`resume`) and cancellation (`abort`).
+ */
+import http2 from 'node:http2';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { Pool } from 'undici';
+import { classifyUpstreamError, UpstreamError } from './upstream-errors.ts';
+
+/** Outgoing header values; names lowercased. */
+export type OutgoingHeaders = Record<string, string | string[]>;
+
+export interface UpstreamRequest {
+  readonly method: string;
+  /** Path and query. */
+  readonly path: string;
+  /** Authority sent as Host / :authority. */
+  readonly authority: string;
+  /** Without Host and hop-by-hop headers. */
+  readonly headers: OutgoingHeaders;
+  /** A buffered body (replayable for retries), a stream, or none. */
+  readonly body: Buffer | Readable | AsyncIterable<Buffer> | null;
+}
+
+/** Receives one upstream response. Exactly one of onEnd or onError is called last. */
+export interface UpstreamHandler {
+  onHeaders(status: number, headers: Record<string, string | string[] | undefined>): void;
+  /** Returns false to ask for a pause (backpressure); call the control's resume later. */
+  onData(chunk: Buffer): boolean;
+  onEnd(trailers: Record<string, string | string[] | undefined>): void;
+  onError(error: UpstreamError): void;
+}
+
+/** Controls one in-flight upstream request. */
+export interface UpstreamControl {
+  pause(): void;
+  resume(): void;
+  abort(error: UpstreamError): void;
+}
+
+export interface UpstreamPoolOptions {
+  readonly address: string;
+  readonly port: number;
+  readonly http2: boolean;
+  readonly connectTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly tls: { readonly sni: string | undefined; readonly alpn: readonly string[] } | undefined;
+}
+
+/** Pool of connections to one host. `close` lets in-flight requests finish. */
+export interface UpstreamPool {
+  send(request: UpstreamRequest, handler: UpstreamHandler): UpstreamControl;
+  /** Open connections (HTTP/2: 0 or 1). */
+  readonly connections: number;
+  close(): Promise<void>;
+}
+
+export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
+  return options.http2 ? new Http2Pool(options) : new Http1Pool(options);
+}
+
+function origin(options: UpstreamPoolOptions): string {
+  const host = options.address.includes(':') ? `[${options.address}]` : options.address;
+  return `${options.tls ? 'https' : 'http'}://${host}:${options.port}`;
+}
+
+class Http1Pool implements UpstreamPool {
+  private readonly pool: Pool;
+  private open = 0;
+
+  constructor(options: UpstreamPoolOptions) {
+    this.pool = new Pool(origin(options), {
+      connections: options.maxConnections,
+      pipelining: 1,
+      connect: {
+        timeout: options.connectTimeoutMs,
+        ...(options.tls
+          ? {
+              servername: options.tls.sni,
+              // Envoy verifies the server only when a validation context is configured; Weft does not support one yet.
+              rejectUnauthorized: false,
+              ALPNProtocols: ['http/1.1'],
+            }
+          : {}),
+      },
+      keepAliveTimeout: 60_000,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    this.pool.on('connect', () => this.open++);
+    this.pool.on('disconnect', () => this.open--);
+  }
+
+  get connections(): number {
+    return this.open;
+  }
+
+  send(request: UpstreamRequest, handler: UpstreamHandler): UpstreamControl {
+    const dispatchHandler = new Http1Dispatch(handler);
+    const headers: Record<string, string | string[]> = { ...request.headers, host: request.authority };
+    this.pool.dispatch(
+      {
+        method: request.method as Dispatcher.HttpMethod,
+        path: request.path,
+        headers,
+        body: request.body as Dispatcher.DispatchOptions['body'],
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      },
+      dispatchHandler,
+    );
+    return dispatchHandler;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** Adapts undici's dispatch handler to UpstreamHandler. */
+class Http1Dispatch implements Dispatcher.DispatchHandler, UpstreamControl {
+  private readonly handler: UpstreamHandler;
+  private controller: Dispatcher.DispatchController | undefined;
+  private connected = false;
+  private done = false;
+  private pendingAbort: UpstreamError | undefined;
+
+  constructor(handler: UpstreamHandler) {
+    this.handler = handler;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    this.connected = true;
+    if (this.pendingAbort) controller.abort(this.pendingAbort);
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.controller = controller;
+    if (statusCode < 200) return;
+    this.handler.onHeaders(statusCode, headers);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.handler.onData(chunk)) controller.pause();
+  }
+
+  onResponseEnd(
+    _controller: Dispatcher.DispatchController,
+    trailers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (this.done) return;
+    this.done = true;
+    this.handler.onEnd(trailers);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.handler.onError(classifyUpstreamError(error, this.connected));
+  }
+
+  pause(): void {
+    this.controller?.pause();
+  }
+
+  resume(): void {
+    this.controller?.resume();
+  }
+
+  abort(error: UpstreamError): void {
+    if (this.done) return;
+    if (this.controller) this.controller.abort(error);
+    else this.pendingAbort = error;
+  }
+}
+
+const HOP_BY_HOP_H2 = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
+
+class Http2Pool implements UpstreamPool {
+  private readonly options: UpstreamPoolOptions;
+  private session: http2.ClientHttp2Session | undefined;
+
+  constructor(options: UpstreamPoolOptions) {
+    this.options = options;
+  }
+
+  get connections(): number {
+    return this.session && !this.session.destroyed ? 1 : 0;
+  }
+
+  private connect(): http2.ClientHttp2Session {
+    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
+    const options = this.options;
+    const session = http2.connect(
+      origin(options),
+      options.tls ? { servername: options.tls.sni, rejectUnauthorized: false, ALPNProtocols: ['h2'] } : {},
+    );
+    const timer = setTimeout(() => {
+      session.destroy(new UpstreamError('CONNECT_TIMEOUT', 'upstream connect timeout'));
+    }, options.connectTimeoutMs);
+    timer.unref();
+    session.once('connect', () => clearTimeout(timer));
+    session.once('close', () => {
+      clearTimeout(timer);
+      if (this.session === session) this.session = undefined;
+    });
+    session.once('goaway', () => {
+      if (this.session === session) this.session = undefined;
+    });
+    // Errors reach each stream; the session-level listener only prevents an unhandled 'error'.
+    session.on('error', () => {});
+    this.session = session;
+    return session;
+  }
+
+  send(request: UpstreamRequest, handler: UpstreamHandler): UpstreamControl {
+    const session = this.connect();
+    const headers: http2.OutgoingHttpHeaders = {
+      ':method': request.method,
+      ':path': request.path,
+      ':authority': request.authority,
+      ':scheme': this.options.tls ? 'https' : 'http',
+    };
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (!HOP_BY_HOP_H2.has(name) && !(name === 'te' && value !== 'trailers')) headers[name] = value;
+    }
+    const endStream = request.body === null || (Buffer.isBuffer(request.body) && request.body.length === 0);
+    let connected = !session.connecting;
+    session.once('connect', () => {
+      connected = true;
+    });
+    let done = false;
+    const finish = (fn: () => void): void => {
+      if (done) return;
+      done = true;
+      fn();
+    };
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.request(headers, { endStream });
+    } catch (error) {
+      queueMicrotask(() => finish(() => handler.onError(classifyUpstreamError(error, false))));
+      return { pause() {}, resume() {}, abort() {} };
+    }
+    stream.on('response', (responseHeaders) => {
+      const status = Number(responseHeaders[':status']);
+      if (status < 200) return;
+      const out: Record<string, string | string[] | undefined> = {};
+      for (const [k, v] of Object.entries(responseHeaders)) if (k[0] !== ':') out[k] = v as string | string[];
+      handler.onHeaders(status, out);
+    });
+    let trailers: Record<string, string | string[] | undefined> = {};
+    stream.on('trailers', (t) => {
+      trailers = {};
+      for (const [k, v] of Object.entries(t)) if (k[0] !== ':') trailers[k] = v as string | string[];
+    });
+    stream.on('data', (chunk: Buffer) => {
+      if (!handler.onData(chunk)) stream.pause();
+    });
+    stream.on('end', () => finish(() => handler.onEnd(trailers)));
+    stream.on('error', (error) => finish(() => handler.onError(classifyUpstreamError(error, connected))));
+    stream.on('close', () => {
+      if (!done && stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
+        const code = stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM ? 'REFUSED_STREAM' : 'RESET';
+        finish(() =>
+          handler.onError(new UpstreamError(code, `upstream reset: http2 code ${stream.rstCode}`)),
+        );
+      } else if (!done) {
+        finish(() =>
+          handler.onError(
+            new UpstreamError(connected ? 'RESET' : 'CONNECT_FAILURE', 'upstream stream closed'),
+          ),
+        );
+      }
+    });
+    if (!endStream) writeBody(stream, request.body);
+    return {
+      pause: () => stream.pause(),
+      resume: () => stream.resume(),
+      abort: () => {
+        if (done) return;
+        finish(() => {});
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    const session = this.session;
+    if (!session || session.destroyed) return Promise.resolve();
+    return new Promise((resolve) => session.close(() => resolve()));
+  }
+}
+
+function writeBody(stream: http2.ClientHttp2Stream, body: UpstreamRequest['body']): void {
+  if (body === null) return;
+  if (Buffer.isBuffer(body)) {
+    stream.end(body);
+    return;
+  }
+  const source = body as Readable & AsyncIterable<Buffer>;
+  if (typeof source.pipe === 'function') {
+    source.pipe(stream);
+    return;
+  }
+  const pump = async (): Promise<void> => {
+    for await (const chunk of source)
+      if (!stream.write(chunk)) await new Promise((r) => stream.once('drain', r));
+    stream.end();
+  };
+  pump().catch((error: unknown) => stream.destroy(error as Error));
+}
