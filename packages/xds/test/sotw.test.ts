@@ -86,6 +86,27 @@ describe('SotW ADS', () => {
     ]);
   });
 
+  it('keeps the same Resource object for a resource whose bytes did not change', async () => {
+    const plane = await controlPlane();
+    const ads = await runningClient(plane, 'n1', 'sotw');
+    const b = ads.resources(ENDPOINT_TYPE_URL).get('b');
+    const changedA = createSnapshot({
+      [CLUSTER_TYPE_URL]: ['a', 'b'].map((c) => buildCluster(c)),
+      [ENDPOINT_TYPE_URL]: [
+        buildClusterLoadAssignment('a', ['10.0.0.9:80']),
+        buildClusterLoadAssignment('b', ['10.0.0.1:80']),
+      ],
+      [LISTENER_TYPE_URL]: [buildListener('l', '80')],
+      [ROUTE_TYPE_URL]: [buildRouteConfiguration('80', 'a')],
+    });
+    plane.cache.setSnapshot('n1', changedA);
+    await waitUntil(() => acksOf(plane, 'n1', ENDPOINT_TYPE_URL).length === 2);
+    expect(ads.resources(ENDPOINT_TYPE_URL).get('b')).toBe(b);
+    expect(ads.resources(ENDPOINT_TYPE_URL).get('a')?.body).toEqual(
+      buildClusterLoadAssignment('a', ['10.0.0.9:80']).body,
+    );
+  });
+
   it('keeps other types and other nodes flowing when a client NACKs, and does not resend the NACKed version', async () => {
     const plane = await controlPlane();
     const rejectCluster = (typeUrl: TypeUrl, resources: readonly Resource[]) =>

@@ -9,7 +9,7 @@ import type { TypeUrl } from '../type-urls.ts';
 import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from '../wire/ads-wire.ts';
 import type { AdsClientOptions } from './ads-client-types.ts';
 import { NACK_CODE, type ResponseOutcome, runValidate } from './client-outcome.ts';
-import { type ClientTypeState, decodeWireResources } from './client-type-state.ts';
+import { type ClientTypeState, decodeWireResources, indexApplied } from './client-type-state.ts';
 
 /** The first request for a type on a new stream: full subscription plus what the client already has. */
 export function deltaOpeningRequest(typeUrl: TypeUrl, state: ClientTypeState): DeltaDiscoveryRequest {
@@ -42,6 +42,7 @@ export function handleDeltaResponse(
   const decoded = decodeWireResources(
     typeUrl,
     entries.map((entry) => ({ any: entry.resource, name: entry.name })),
+    state.byDigest,
   );
   const removed = response.removedResources ?? [];
   const problems = [...decoded.problems];
@@ -75,6 +76,7 @@ export function handleDeltaResponse(
     state.resourceVersions.delete(name);
   }
   state.resources = applied;
+  indexApplied(state, decoded.digests);
   state.version = version;
   return {
     kind: 'ack',

@@ -11,7 +11,7 @@ import type { TypeUrl } from '../type-urls.ts';
 import type { DiscoveryRequest, DiscoveryResponse } from '../wire/ads-wire.ts';
 import type { AdsClientOptions } from './ads-client-types.ts';
 import { NACK_CODE, type ResponseOutcome, runValidate } from './client-outcome.ts';
-import { type ClientTypeState, decodeWireResources, wants } from './client-type-state.ts';
+import { type ClientTypeState, decodeWireResources, indexApplied, wants } from './client-type-state.ts';
 
 /** The resource_names of a SotW request for the state's subscription. */
 function resourceNames(typeUrl: TypeUrl, state: ClientTypeState): string[] {
@@ -43,6 +43,7 @@ export function handleSotwResponse(
   const decoded = decodeWireResources(
     typeUrl,
     (response.resources ?? []).map((any) => ({ any })),
+    state.byDigest,
   );
   const fullState = resourceType(typeUrl).fullStateInSotw;
   const incoming = new Map(decoded.resources.map((r) => [r.name, r]));
@@ -71,6 +72,7 @@ export function handleSotwResponse(
   for (const resource of decoded.resources)
     if (wants(state, resource.name) || fullState) applied.set(resource.name, resource);
   state.resources = applied;
+  indexApplied(state, decoded.digests);
   state.version = version;
   return {
     kind: 'ack',
