@@ -19,6 +19,7 @@ import {
   type SnapshotCache,
   type TypeUrl,
 } from '@weft/xds';
+import { createResourceInterner } from './resource-interner.ts';
 
 /** What the orchestrator needs to know about a parsed proxy. */
 export interface TranslatedProxy {
@@ -163,11 +164,12 @@ export function createPushOrchestrator<P extends TranslatedProxy, C extends { re
   const entries = new Map<string, ProxyEntry<P>>();
   let push: C | undefined;
   let pushCount = 0;
+  const interner = createResourceInterner();
 
   const generate = (entry: ProxyEntry<P>, context: C): Generation => {
     try {
       const { resources, warnings } = translator.generateResources(entry.proxy, context);
-      const snapshot = createSnapshot(resources);
+      const snapshot = createSnapshot(interner.intern(resources));
       return { ok: true, snapshot, warnings, consistencyProblems: snapshot.consistencyCheck() };
     } catch (cause) {
       return { ok: false, error: cause instanceof Error ? cause.message : String(cause) };
@@ -235,6 +237,7 @@ export function createPushOrchestrator<P extends TranslatedProxy, C extends { re
       if (changed.length > 0) proxiesUpdated += 1;
       for (const t of changed) changedTypes[t] = (changedTypes[t] ?? 0) + 1;
     }
+    interner.endPush();
     const report: PushReport = {
       version,
       durationSeconds: (now() - started) / 1000,

@@ -54,7 +54,7 @@ describe('a @grpc/grpc-js-xds client against weft-discovery', () => {
     discovery = await startDiscovery({
       source: { kind: 'directory', dir: config.dir, debounceMs: 20 },
       debounceMs: 50,
-      logger: createLogger({ name: 'weft-discovery', level: 'warn' }),
+      logger: createLogger({ name: 'weft-discovery', level: 'error' }),
     });
     client = startXdsClientProcess(
       `xds:///${ECHO_HOST}:${ECHO_PORT}`,
