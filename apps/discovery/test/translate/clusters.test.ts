@@ -326,6 +326,43 @@ spec:
   });
 });
 
+describe('HTTPS/TLS services without a VIP', () => {
+  const external = (name: string, host: string) =>
+    serviceYaml({
+      name,
+      host,
+      resolution: 'DNS',
+      ports: [{ number: 443, name: 'https', protocol: 'HTTPS' }],
+      workloads: {},
+    });
+  const yaml = docs(external('api', 'api.example.com'), external('pay', 'pay.example.com'));
+
+  it.each([
+    ['api.example.com', 'outbound|443||api.example.com', 'api.example.com:443'],
+    ['pay.example.com', 'outbound|443||pay.example.com', 'pay.example.com:443'],
+  ])('share 0.0.0.0_443, routed by SNI %s', (sni, cluster, endpoint) => {
+    expect(simulate(yaml, { port: 443, sni })).toMatchObject({ listener: '0.0.0.0_443', cluster, endpoint });
+  });
+
+  it('has no chain for an unknown SNI', () => {
+    expect(simulate(yaml, { port: 443, sni: 'evil.example.com' }).error).toBe('no filter chain matched');
+  });
+
+  it('follows a VirtualService tls route', () => {
+    const vs = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: api, namespace: default }
+spec:
+  hosts: [api.example.com]
+  tls:
+  - match: [{ sniHosts: [api.example.com] }]
+    route: [{ destination: { host: pay.example.com, port: { number: 443 } } }]`;
+    expect(simulate(docs(yaml, vs), { port: 443, sni: 'api.example.com' }).cluster).toBe(
+      'outbound|443||pay.example.com',
+    );
+  });
+});
+
 describe('inbound', () => {
   it('delivers to the workload through virtualInbound and inbound|PORT||', () => {
     const proxy = sidecar({ ip: '127.0.0.4', name: 'reviews-v1', labels: { app: 'reviews', version: 'v1' } });

@@ -3,14 +3,17 @@
  * captured connections are handed to the listener of their original
  * destination, the rest pass through or are dropped by outbound traffic
  * policy), and per-port listeners with `bindToPort: false` as Istio makes
- * them: `0.0.0.0_PORT` for HTTP (routes via RDS by Host/:authority) and
- * `VIP_PORT` (or `0.0.0.0_PORT` without a VIP) for TCP.
+ * them: `0.0.0.0_PORT` for HTTP (routes via RDS by Host/:authority),
+ * `0.0.0.0_PORT` with SNI-matched chains for HTTPS/TLS services without VIP,
+ * and `VIP_PORT` (or `0.0.0.0_PORT` without a VIP) for other TCP.
  */
 import type { Service, ServicePort } from '@weft/config';
+import { hostCovers } from '../../model/hosts.ts';
 import { MESH_GATEWAY } from '../../model/push-context.ts';
 import { isHttpProtocol } from '../clusters/traffic-policy.ts';
 import type { TranslateContext } from '../context.ts';
-import { type Body, socketAddress } from '../envoy/values.ts';
+import { FILTER_NAMES, TLS_INSPECTOR } from '../envoy/type-names.ts';
+import { type Body, socketAddress, typed } from '../envoy/values.ts';
 import {
   BLACKHOLE_CLUSTER,
   clusterName,
@@ -20,7 +23,7 @@ import {
   PASSTHROUGH_CLUSTER,
   VIRTUAL_OUTBOUND,
 } from '../naming.ts';
-import { type TcpTarget, virtualServiceTcpTarget } from '../routes/tcp-routes.ts';
+import { type TcpTarget, virtualServiceTcpTarget, virtualServiceTlsRoutes } from '../routes/tcp-routes.ts';
 import { virtualServiceFor } from '../routes/virtual-hosts.ts';
 import { hcmFilter, httpConnectionManager, tcpProxyFilter } from './network-filters.ts';
 
@@ -89,6 +92,52 @@ function tcpListener(ctx: TranslateContext, address: string, service: Service, p
   };
 }
 
+/** HTTPS and TLS ports: the proxy routes them by SNI without terminating TLS. */
+function isTlsProtocol(protocol: string): boolean {
+  return protocol === 'HTTPS' || protocol === 'TLS';
+}
+
+/**
+ * The SNI-matched chain of a TLS service without VIP: the first VirtualService
+ * `tls` route whose sniHosts cover the service host, else the service cluster.
+ */
+function tlsChain(ctx: TranslateContext, service: Service, port: ServicePort): Body {
+  const candidates = ctx.push.virtualServicesFor(MESH_GATEWAY, ctx.proxy.namespace);
+  const vs = virtualServiceFor(candidates, service.hostname);
+  const scope = {
+    gateway: MESH_GATEWAY,
+    port: port.number,
+    labels: ctx.proxy.labels,
+    namespace: ctx.proxy.namespace,
+  };
+  const routed = vs
+    ? virtualServiceTlsRoutes(ctx, vs, scope).find((r) =>
+        r.sniHosts.some((sni) => hostCovers(sni, service.hostname)),
+      )
+    : undefined;
+  const target = routed?.target ?? clusterName('outbound', port.number, '', service.hostname);
+  return {
+    filterChainMatch: { serverNames: [service.hostname] },
+    filters: [tcpProxyFilter(`outbound|${port.number}||${service.hostname}`, target)],
+  };
+}
+
+/**
+ * `0.0.0.0_PORT` for HTTPS/TLS services without VIPs: TLS is inspected (not
+ * terminated) and each service gets the chain matching its host as SNI, as
+ * Istio does for external HTTPS hosts on a shared port.
+ */
+function tlsListener(port: number, chains: Body[]): Body {
+  return {
+    name: outboundListenerName(ANY_ADDRESS, port),
+    address: socketAddress(ANY_ADDRESS, port),
+    bindToPort: { value: false },
+    trafficDirection: 'OUTBOUND',
+    listenerFilters: [{ name: FILTER_NAMES.tlsInspector, typedConfig: typed(TLS_INSPECTOR) }],
+    filterChains: chains,
+  };
+}
+
 /**
  * Every outbound listener of a sidecar, sorted by name. A port used by both
  * HTTP and TCP services without VIPs keeps HTTP; two TCP services without
@@ -108,6 +157,7 @@ export function buildOutboundListeners(ctx: TranslateContext): Body[] {
     ctx.warn(`listener ${name}: ${dropped} conflicts with ${kept}; keeping ${kept}`);
     if (http) listeners.set(name, { body, owner, http });
   };
+  const tlsChains = new Map<number, Body[]>();
   for (const service of ctx.services) {
     for (const port of service.ports) {
       if (isHttpProtocol(port.protocol)) {
@@ -121,6 +171,12 @@ export function buildOutboundListeners(ctx: TranslateContext): Body[] {
         continue;
       }
       const vips = service.addresses.filter((a) => !a.includes('/'));
+      if (vips.length === 0 && isTlsProtocol(port.protocol)) {
+        const chains = tlsChains.get(port.number) ?? [];
+        chains.push(tlsChain(ctx, service, port));
+        tlsChains.set(port.number, chains);
+        continue;
+      }
       for (const address of vips.length > 0 ? vips : [ANY_ADDRESS]) {
         add(
           outboundListenerName(address, port.number),
@@ -130,6 +186,14 @@ export function buildOutboundListeners(ctx: TranslateContext): Body[] {
         );
       }
     }
+  }
+  for (const [port, chains] of tlsChains) {
+    add(
+      outboundListenerName(ANY_ADDRESS, port),
+      tlsListener(port, chains),
+      `TLS services on port ${port}`,
+      false,
+    );
   }
   const sorted = [...listeners.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
