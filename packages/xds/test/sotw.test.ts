@@ -9,12 +9,14 @@ import {
   buildClusterLoadAssignment,
   buildListener,
   buildRouteConfiguration,
+  buildSecret,
   CLUSTER_TYPE_URL,
   createSnapshot,
   ENDPOINT_TYPE_URL,
   LISTENER_TYPE_URL,
   type Resource,
   ROUTE_TYPE_URL,
+  SECRET_TYPE_URL,
   type TestControlPlane,
   TYPE_SHORT_NAMES,
   type TypeUrl,
@@ -242,6 +244,41 @@ describe('SotW ADS', () => {
     expect(names(ads, CLUSTER_TYPE_URL)).toEqual(['b']);
     ads.subscribe(CLUSTER_TYPE_URL, ['a']);
     await waitUntil(() => names(ads, CLUSTER_TYPE_URL).join() === 'a,b');
+  });
+
+  it('pushes secrets before the clusters that use them, and keeps RDS/EDS/SDS resources that lapse', async () => {
+    const plane = await controlPlane();
+    const withSecrets = (ca: string, clusters: string[]) =>
+      createSnapshot({
+        [SECRET_TYPE_URL]: [buildSecret('ROOTCA', ca)],
+        [CLUSTER_TYPE_URL]: clusters.map((c) => buildCluster(c)),
+        [ENDPOINT_TYPE_URL]: clusters.map((c) => buildClusterLoadAssignment(c, ['10.0.0.1:80'])),
+      });
+    plane.cache.setSnapshot('n1', withSecrets('ca-1', ['a']));
+    const ads = client(plane, 'n1');
+    ads.subscribe(CLUSTER_TYPE_URL);
+    ads.subscribe(ENDPOINT_TYPE_URL, ['a', 'b']);
+    ads.subscribe(SECRET_TYPE_URL, ['ROOTCA']);
+    ads.start();
+    await waitUntil(() => plane.acks.length === 3);
+    const from = plane.pushes.length;
+    plane.cache.setSnapshot('n1', withSecrets('ca-2', ['b']));
+    // The ACK of the interim CDS response carries a superseded nonce and is ignored.
+    await waitUntil(() => plane.acks.length === 6);
+    expect(pushSummary(plane, from)).toEqual(['SDS:1', 'CDS:2', 'EDS:1', 'CDS:1']);
+    expect(ads.resources(SECRET_TYPE_URL).get('ROOTCA')?.body).toEqual(buildSecret('ROOTCA', 'ca-2').body);
+    // SotW EDS has no deletion signal: endpoints of a stay until unsubscribed.
+    expect(names(ads, ENDPOINT_TYPE_URL)).toEqual(['a', 'b']);
+    expect(names(ads, CLUSTER_TYPE_URL)).toEqual(['b']);
+  });
+
+  it('ends every stream on close, and the client keeps its resources', async () => {
+    const plane = await controlPlane();
+    const ads = await runningClient(plane, 'n1', 'sotw');
+    plane.ads.close();
+    await waitUntil(() => ads.connectionState() === 'disconnected' && plane.closed.length === 1);
+    expect(plane.ads.connectedNodes()).toEqual([]);
+    expect(names(ads, CLUSTER_TYPE_URL)).toEqual(['a', 'b']);
   });
 
   it('answers a node whose snapshot arrives after it subscribed', async () => {
