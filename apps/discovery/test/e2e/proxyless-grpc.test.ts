@@ -9,6 +9,7 @@
 import { createLogger } from '@weft/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DiscoveryServer, startDiscovery } from '../../src/index.ts';
+import { getSyncz } from './fixtures/debug-http.ts';
 import { type EchoServer, startEchoServer } from './fixtures/echo-server.ts';
 import {
   type ConfigDir,
@@ -77,11 +78,17 @@ describe('a @grpc/grpc-js-xds client against weft-discovery', () => {
   });
 
   it('moves traffic within 2 s of a config edit and honours an 80/20 subset split', async () => {
+    const ackedRoutes = async () => (await getSyncz(discovery.httpAddress))[0]?.streams[0]?.types.RDS;
+    const before = await ackedRoutes();
+    expect(before?.state).toBe('SYNCED');
     await config.write('echo-routing.yaml', echoSubsets(['v1', 'v2']), echoWeights({ v1: 80, v2: 20 }));
-    // The first split is in place when a batch of calls lands near 80/20 rather than 67/33.
+    // The split is in place once the client has ACKed the new route configuration.
     const tookMs = await waitFor(
-      'the weighted split to apply',
-      async () => share(await client.count(100), ['v2-a']) < 27,
+      'the client to ACK the weighted routes',
+      async () => {
+        const routes = await ackedRoutes();
+        return routes?.state === 'SYNCED' && routes.ackedVersion !== before?.ackedVersion;
+      },
       2000,
     );
     const counts = await client.count(2000);
