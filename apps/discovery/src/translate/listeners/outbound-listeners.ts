@@ -9,7 +9,6 @@
  */
 import type { Service, ServicePort } from '@weft/config';
 import { hostCovers } from '../../model/hosts.ts';
-import { MESH_GATEWAY } from '../../model/push-context.ts';
 import { isHttpProtocol } from '../clusters/traffic-policy.ts';
 import type { TranslateContext } from '../context.ts';
 import { FILTER_NAMES, TLS_INSPECTOR } from '../envoy/type-names.ts';
@@ -24,7 +23,7 @@ import {
   VIRTUAL_OUTBOUND,
 } from '../naming.ts';
 import { type TcpTarget, virtualServiceTcpTarget, virtualServiceTlsRoutes } from '../routes/tcp-routes.ts';
-import { virtualServiceFor } from '../routes/virtual-hosts.ts';
+import { meshRouteScope, meshVirtualService } from '../routes/virtual-hosts.ts';
 import { hcmFilter, httpConnectionManager, tcpProxyFilter } from './network-filters.ts';
 
 const ANY_ADDRESS = '0.0.0.0';
@@ -61,14 +60,8 @@ function httpListener(ctx: TranslateContext, port: number): Body {
 }
 
 function tcpTargetFor(ctx: TranslateContext, service: Service, port: ServicePort): TcpTarget {
-  const candidates = ctx.push.virtualServicesFor(MESH_GATEWAY, ctx.proxy.namespace);
-  const vs = virtualServiceFor(candidates, service.hostname);
-  const scope = {
-    gateway: MESH_GATEWAY,
-    port: port.number,
-    labels: ctx.proxy.labels,
-    namespace: ctx.proxy.namespace,
-  };
+  const vs = meshVirtualService(ctx, service.hostname);
+  const scope = meshRouteScope(ctx, port.number);
   return (
     (vs && virtualServiceTcpTarget(ctx, vs, scope)) ??
     clusterName('outbound', port.number, '', service.hostname)
@@ -102,14 +95,8 @@ function isTlsProtocol(protocol: string): boolean {
  * `tls` route whose sniHosts cover the service host, else the service cluster.
  */
 function tlsChain(ctx: TranslateContext, service: Service, port: ServicePort): Body {
-  const candidates = ctx.push.virtualServicesFor(MESH_GATEWAY, ctx.proxy.namespace);
-  const vs = virtualServiceFor(candidates, service.hostname);
-  const scope = {
-    gateway: MESH_GATEWAY,
-    port: port.number,
-    labels: ctx.proxy.labels,
-    namespace: ctx.proxy.namespace,
-  };
+  const vs = meshVirtualService(ctx, service.hostname);
+  const scope = meshRouteScope(ctx, port.number);
   const routed = vs
     ? virtualServiceTlsRoutes(ctx, vs, scope).find((r) =>
         r.sniHosts.some((sni) => hostCovers(sni, service.hostname)),

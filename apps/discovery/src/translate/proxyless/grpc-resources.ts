@@ -12,12 +12,10 @@
  * always set).
  */
 import type { Service } from '@weft/config';
-import { MESH_GATEWAY } from '../../model/push-context.ts';
 import type { TranslateContext } from '../context.ts';
 import type { Body } from '../envoy/values.ts';
 import { httpConnectionManager } from '../listeners/network-filters.ts';
 import { proxylessName } from '../naming.ts';
-import type { RouteScope } from '../routes/route-match.ts';
 import { serviceVirtualHost } from '../routes/virtual-hosts.ts';
 
 /** The API listener for `xds:///HOST:PORT`. */
@@ -30,13 +28,7 @@ export function proxylessListener(ctx: TranslateContext, service: Service, port:
 /** The route configuration `HOST:PORT`: VirtualService routes (gRPC-compatible ones) or the default route. */
 export function proxylessRouteConfiguration(ctx: TranslateContext, service: Service, port: number): Body {
   const name = proxylessName(service.hostname, port);
-  const scope: RouteScope = {
-    gateway: MESH_GATEWAY,
-    port,
-    labels: ctx.proxy.labels,
-    namespace: ctx.proxy.namespace,
-  };
-  const vhost = serviceVirtualHost(ctx, service, port, [service.hostname, name], scope);
+  const vhost = serviceVirtualHost(ctx, service, port, [service.hostname, name]);
   return { name, virtualHosts: [{ ...vhost, name }] };
 }
 

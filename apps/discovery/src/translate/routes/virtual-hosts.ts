@@ -54,6 +54,19 @@ export function virtualServiceFor(
   );
 }
 
+/** The route scope of a sidecar (or proxyless client) on `port`. */
+export function meshRouteScope(ctx: TranslateContext, port: number): RouteScope {
+  return { gateway: MESH_GATEWAY, port, labels: ctx.proxy.labels, namespace: ctx.proxy.namespace };
+}
+
+/** The mesh-bound VirtualService covering `hostname` that the proxy can see, if any. */
+export function meshVirtualService(
+  ctx: TranslateContext,
+  hostname: string,
+): IndexedVirtualService | undefined {
+  return virtualServiceFor(ctx.push.virtualServicesFor(MESH_GATEWAY, ctx.proxy.namespace), hostname);
+}
+
 /** Adds `domains` not yet used in the route configuration; warns about clashes (Envoy rejects duplicates). */
 export function claimDomains(
   ctx: TranslateContext,
@@ -111,10 +124,9 @@ export function serviceVirtualHost(
   service: Service,
   port: number,
   domains: string[],
-  scope: RouteScope,
 ): Body {
-  const candidates = ctx.push.virtualServicesFor(MESH_GATEWAY, ctx.proxy.namespace);
-  const vs = virtualServiceFor(candidates, service.hostname);
+  const scope = meshRouteScope(ctx, port);
+  const vs = meshVirtualService(ctx, service.hostname);
   const routes = vs ? virtualServiceRoutes(ctx, vs, scope) : [];
   return {
     name: virtualHostName(service.hostname, port),
@@ -126,12 +138,6 @@ export function serviceVirtualHost(
 /** Every sidecar outbound RouteConfiguration (one per HTTP port). */
 export function buildOutboundRouteConfigurations(ctx: TranslateContext): Body[] {
   return httpPorts(ctx).map((port) => {
-    const scope: RouteScope = {
-      gateway: MESH_GATEWAY,
-      port,
-      labels: ctx.proxy.labels,
-      namespace: ctx.proxy.namespace,
-    };
     const used = new Set<string>();
     const virtualHosts: Body[] = [];
     for (const service of ctx.services) {
@@ -144,7 +150,7 @@ export function buildOutboundRouteConfigurations(ctx: TranslateContext): Body[] 
         virtualHostName(service.hostname, port),
       );
       if (domains.length === 0) continue;
-      virtualHosts.push(serviceVirtualHost(ctx, service, port, domains, scope));
+      virtualHosts.push(serviceVirtualHost(ctx, service, port, domains));
     }
     virtualHosts.push(catchAllVirtualHost(ctx));
     return { name: outboundRouteName(port), virtualHosts, validateClusters: { value: false } };
