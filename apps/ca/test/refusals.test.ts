@@ -139,6 +139,14 @@ describe('refusals', () => {
     expect(logged.at(-1)).toMatchObject({ level: 'warn', reason });
   });
 
+  it('refuses a negative validity with INVALID_ARGUMENT', async () => {
+    const error = await refusal(
+      t.request((await workloadCsr(ID)).csrPem, { token: await t.token('a', 'x') }, -5),
+    );
+    expect(error.grpcCode).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(error.message).toBe('validity_duration must be zero or positive, got -5');
+  });
+
   it('refuses a caller with a token for ns/a/sa/x asking for ns/a/sa/y', async () => {
     const { csrPem } = await workloadCsr(spiffeId('a', 'y'));
     const error = await refusal(t.request(csrPem, { token: await t.token('a', 'x') }));

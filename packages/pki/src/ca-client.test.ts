@@ -98,6 +98,24 @@ describe('createCaClient', () => {
     }
   });
 
+  it('fails with token-unavailable when getToken throws, without calling the CA', async () => {
+    const calls = seen.length;
+    const client = createCaClient({
+      address: `127.0.0.1:${port}`,
+      rootCertPem: root.certPem,
+      getToken: () => Promise.reject(new Error('token file missing')),
+    });
+    try {
+      await expect(client.createCertificate('ok', 60)).rejects.toMatchObject({
+        code: 'token-unavailable',
+        message: 'getToken failed: token file missing',
+      });
+      expect(seen.length).toBe(calls);
+    } finally {
+      client.close();
+    }
+  });
+
   it('fails with unavailable when the server is not trusted', async () => {
     const stranger = await buildRoot();
     const client = createCaClient({

@@ -38,6 +38,7 @@ export type CaClientErrorCode =
   | 'unavailable'
   | 'deadline-exceeded'
   | 'bad-response'
+  | 'token-unavailable'
   | 'failed';
 
 /** A failed CreateCertificate call; `code` is stable, `grpcCode` is the raw status when there was one. */
@@ -93,7 +94,12 @@ export function createCaClient(options: CaClientOptions): CaClient {
 
   const createCertificate = async (csrPem: string, validitySeconds: number): Promise<string[]> => {
     const metadata = new grpc.Metadata();
-    const token = options.getToken ? await options.getToken() : options.token;
+    let token: string | undefined;
+    try {
+      token = options.getToken ? await options.getToken() : options.token;
+    } catch (cause) {
+      throw new CaClientError('token-unavailable', `getToken failed: ${(cause as Error).message}`, { cause });
+    }
     if (token) metadata.set('authorization', `Bearer ${token}`);
     if (options.clusterId) metadata.set('ClusterID', options.clusterId);
     const deadline = new Date(Date.now() + (options.timeoutMs ?? 10_000));

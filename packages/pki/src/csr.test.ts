@@ -48,6 +48,16 @@ describe('createCsr', () => {
 describe('parseCsr', () => {
   it('reads a CSR made by openssl req with a URI SAN', () => {
     const { csrPem } = opensslCsr(dir, 'ec-p256', `URI:${ID},DNS:a.example,IP:10.0.0.1,IP:::1`, '/O=ignored');
+    const mapped = parseCsr(
+      createCsr({
+        privateKeyPem: opensslCsr(dir, 'ec-p256', '').keyPem,
+        ipAddresses: ['::ffff:10.0.0.1', 'fe80::1:2'],
+      }),
+    );
+    expect(mapped.ok && mapped.csr.subjectAltNames.ipAddresses).toEqual([
+      '0:0:0:0:0:ffff:a00:1',
+      'fe80:0:0:0:0:0:1:2',
+    ]);
     const parsed = parseCsr(csrPem);
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;

@@ -66,8 +66,15 @@ function ipToBytes(ip: string): Buffer {
   if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
   if (!isIPv6(ip)) throw new RangeError(`"${ip}" is not an IP address`);
   const [head = '', tail] = ip.split('::') as [string, string | undefined];
+  // A trailing dotted quad (`::ffff:10.0.0.1`) stands for the last two groups.
   const parse = (part: string): number[] =>
-    part === '' ? [] : part.split(':').map((g) => Number.parseInt(g, 16));
+    part === ''
+      ? []
+      : part.split(':').flatMap((g) => {
+          if (!g.includes('.')) return [Number.parseInt(g, 16)];
+          const [a = 0, b = 0, c = 0, d = 0] = g.split('.').map(Number);
+          return [(a << 8) | b, (c << 8) | d];
+        });
   const left = parse(head);
   const right = tail === undefined ? [] : parse(tail);
   const groups = [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];

@@ -97,6 +97,16 @@ describe('parseServeFlags', () => {
     ]);
   });
 
+  it.each(['bad name', 'a..b', '-a.example', 'a_b.example'])('rejects the serving name "%s"', (name) => {
+    const result = parseServeFlags(['--state-dir=s', `--serving-names=ok.example,${name}`]);
+    expect(result.ok === false && result.problems.map((p) => p.field)).toEqual(['--serving-names[1]']);
+  });
+
+  it('accepts wildcard DNS names and IPv6 serving names', () => {
+    const result = parseServeFlags(['--state-dir=s', '--serving-names=*.weft.svc,fd00::1']);
+    expect(result.ok === true && result.options.servingNames).toEqual(['*.weft.svc', 'fd00::1']);
+  });
+
   it('answers help', () => {
     expect(parseServeFlags(['--help'])).toEqual({ ok: 'help' });
   });

@@ -3,6 +3,7 @@
  * CA reads its configuration. Parsing never throws; it returns every problem
  * with the flag it concerns.
  */
+import { isIP } from 'node:net';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { type Problem, validateTrustDomain, validateWorkloadIdentity } from '@weft/pki';
 import { type LogLevel, parseLogLevel } from '@weft/telemetry';
@@ -76,6 +77,9 @@ weft-ca token flags:
 Prints the token alone on stdout.
 `;
 
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const DNS_NAME = new RegExp(`^(?:\\*\\.)?${LABEL}(?:\\.${LABEL})*$`);
+
 function parseHostPort(value: string, field: string, problems: Problem[]): HostPort {
   const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
   const port = match ? Number(match[2]) : Number.NaN;
@@ -144,6 +148,14 @@ export function parseServeFlags(argv: string[]): FlagsResult<CaOptions> {
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter(Boolean);
+  servingNames.forEach((name, i) => {
+    if (isIP(name) === 0 && !DNS_NAME.test(name)) {
+      problems.push({
+        field: `--serving-names[${i}]`,
+        message: `"${name}" is neither a DNS name nor an IP address`,
+      });
+    }
+  });
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
