@@ -96,6 +96,42 @@ describe('parseConfigYaml', () => {
     ]);
   });
 
+  it.each([
+    [
+      'the Kubernetes Gateway API',
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec: {gatewayClassName: istio}\n',
+      'f.yaml:1 Gateway default/gw: not an Istio resource Weft reads (gateway.networking.k8s.io/v1 Gateway); skipped',
+    ],
+    [
+      'install configuration',
+      'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec: {}\n',
+      'f.yaml:1 IstioOperator: not an Istio resource Weft reads (install.istio.io/v1alpha1 IstioOperator); skipped',
+    ],
+    [
+      'YAML that is not a resource (values, charts)',
+      'replicas: 3\nimage: x\n',
+      'f.yaml:1: not a Kubernetes resource (no apiVersion or kind); skipped',
+    ],
+  ])('skips %s with a warning', (_name, text, expected) => {
+    const { objects, problems } = parseConfigYaml(text, 'f.yaml');
+    expect(objects).toEqual([]);
+    expect(problems.map((p) => `${p.severity} ${formatProblem(p)}`)).toEqual([`warning ${expected}`]);
+  });
+
+  it('rejects an unsupported kind of an Istio config group as an error', () => {
+    expect(
+      lines('apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: t}\nspec: {}\n'),
+    ).toEqual([
+      'f.yaml:2 Telemetry default/t: kind: Telemetry (telemetry.istio.io/v1) is not supported by Weft; supported kinds: VirtualService, DestinationRule, Gateway, ServiceEntry, WorkloadEntry, Sidecar, PeerAuthentication, AuthorizationPolicy, RequestAuthentication',
+    ]);
+  });
+
+  it('reports the first YAML error of a document and counts the rest', () => {
+    expect(lines('{{- if .x }}\nkind: A\n{{- end }}\n')).toEqual([
+      'f.yaml:1: YAML syntax error: Block collections are not allowed within flow collections (and 10 more in this document)',
+    ]);
+  });
+
   it('expands kind: List as kubectl writes it', () => {
     const text = `apiVersion: v1\nkind: List\nitems:\n- apiVersion: networking.istio.io/v1\n  kind: DestinationRule\n  metadata: {name: a, namespace: x}\n  spec: {host: a}\n`;
     const { objects, problems } = parseConfigYaml(text, 'f.yaml');

@@ -61,10 +61,13 @@ export function parseConfigYamlDetailed(text: string, file: string): DetailedPar
       : lines.linePos(doc.range?.[0] ?? 0).line;
     if (doc.errors.length > 0) {
       result.incomplete = true;
-      for (const error of doc.errors) {
-        const line = error.linePos?.[0].line ?? docLine;
-        result.problems.push(fileProblem(file, line, `YAML syntax error: ${firstLine(error.message)}`));
-      }
+      // The first error is the one to fix; the parser's follow-on errors are noise.
+      const [error] = doc.errors;
+      const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more in this document)` : '';
+      const line = error?.linePos?.[0].line ?? docLine;
+      result.problems.push(
+        fileProblem(file, line, `YAML syntax error: ${firstLine(error?.message ?? 'unreadable')}${more}`),
+      );
       continue;
     }
     let value: unknown;

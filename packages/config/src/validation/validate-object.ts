@@ -36,6 +36,18 @@ const metadataSchema = object(
   { required: ['name'] },
 );
 
+/**
+ * API groups of Istio mesh configuration: an unsupported kind there is an
+ * error (the user expects it to take effect). Other groups, including
+ * install.istio.io and the Kubernetes Gateway API, are skipped with a warning.
+ */
+const ISTIO_CONFIG_GROUPS = new Set([
+  'networking.istio.io',
+  'security.istio.io',
+  'telemetry.istio.io',
+  'extensions.istio.io',
+]);
+
 const TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
 
 /** The identity of an object whose envelope could be read, even if its spec is invalid. */
@@ -82,6 +94,10 @@ export function validateObjectAt(obj: unknown, source?: SourceRef, locate?: Line
     return finish({});
   }
   const { apiVersion, kind } = obj;
+  if ((apiVersion === undefined || apiVersion === null) && (kind === undefined || kind === null)) {
+    report.warning('', 'not a Kubernetes resource (no apiVersion or kind); skipped');
+    return finish({ foreign: true });
+  }
   if (typeof apiVersion !== 'string' || apiVersion === '') report.error('apiVersion', 'required');
   if (typeof kind !== 'string' || kind === '') report.error('kind', 'required');
   if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !apiVersion || !kind) return finish({});
@@ -93,16 +109,13 @@ export function validateObjectAt(obj: unknown, source?: SourceRef, locate?: Line
   const slash = apiVersion.indexOf('/');
   const group = slash === -1 ? '' : apiVersion.slice(0, slash);
   const version = slash === -1 ? apiVersion : apiVersion.slice(slash + 1);
-  if (!isKind(kind)) {
-    if (group === 'istio.io' || group.endsWith('.istio.io')) {
-      report.error(
-        'kind',
-        `${kind} (${apiVersion}) is not supported by Weft; supported kinds: ${KNOWN_KINDS}`,
-      );
-      return finish({});
-    }
+  if (!ISTIO_CONFIG_GROUPS.has(group)) {
     report.warning('', `not an Istio resource Weft reads (${apiVersion} ${kind}); skipped`);
     return finish({ foreign: true });
+  }
+  if (!isKind(kind)) {
+    report.error('kind', `${kind} (${apiVersion}) is not supported by Weft; supported kinds: ${KNOWN_KINDS}`);
+    return finish({});
   }
   const definition = KINDS[kind];
   if (group !== definition.group) {

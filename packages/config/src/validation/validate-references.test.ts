@@ -67,6 +67,12 @@ describe('validateReferences', () => {
     ]);
   });
 
+  it('reports a duplicate once, without also warning that its host has two rules', () => {
+    expect(check(rule('a', 'x', []), rule('a', 'x', ['v1']))).toEqual([
+      'error all.yaml:10 DestinationRule default/a: metadata.name: duplicate DestinationRule: also defined at all.yaml:1',
+    ]);
+  });
+
   it('warns about two DestinationRules for one host', () => {
     expect(check(rule('a', 'x', []), rule('b', 'x', []))).toEqual([
       'warning all.yaml:12 DestinationRule default/b: spec.host: another DestinationRule for x.default.svc.cluster.local in this namespace: a (all.yaml:1)',

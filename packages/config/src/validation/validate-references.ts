@@ -72,6 +72,8 @@ function* destinations(spec: VirtualServiceSpec): Generator<[Destination, string
 export function validateReferences(objects: readonly ConfigObject[]): Problem[] {
   const problems: Problem[] = [];
   const seen = new Map<string, ConfigObject>();
+  /** The first object of each kind/namespace/name; later duplicates are only reported. */
+  const unique: ConfigObject[] = [];
   for (const object of objects) {
     const key = `${object.kind}/${object.metadata.namespace}/${object.metadata.name}`;
     const first = seen.get(key);
@@ -84,10 +86,13 @@ export function validateReferences(objects: readonly ConfigObject[]): Problem[] 
           `duplicate ${object.kind}: also defined at ${where(first)}`,
         ),
       );
-    else seen.set(key, object);
+    else {
+      seen.set(key, object);
+      unique.push(object);
+    }
   }
 
-  const rules = objects.filter((o): o is DestinationRule => o.kind === 'DestinationRule');
+  const rules = unique.filter((o): o is DestinationRule => o.kind === 'DestinationRule');
   const ruleHosts = rules.map((dr) => ({ dr, host: resolveShortHost(dr.spec.host, dr.metadata.namespace) }));
   const drByHost = new Map<string, DestinationRule>();
   for (const { dr, host } of ruleHosts) {
@@ -108,7 +113,7 @@ export function validateReferences(objects: readonly ConfigObject[]): Problem[] 
   const gateways = new Set(
     objects.filter((o) => o.kind === 'Gateway').map((g) => `${g.metadata.namespace}/${g.metadata.name}`),
   );
-  for (const vs of objects.filter((o): o is VirtualService => o.kind === ('VirtualService' satisfies Kind))) {
+  for (const vs of unique.filter((o): o is VirtualService => o.kind === ('VirtualService' satisfies Kind))) {
     const ns = vs.metadata.namespace;
     for (const [destination, path] of destinations(vs.spec)) {
       if (destination.subset === undefined) continue;
