@@ -153,11 +153,8 @@ export async function startDiscoveryServer<P extends TranslatedProxy, C extends 
   } catch (cause) {
     orchestrator.close();
     await Promise.allSettled(sources.map((s) => s.stop()));
-    throw new DiscoveryStartError(
-      'SOURCE_START_FAILED',
-      `config source failed to start: ${String(cause)}`,
-      cause,
-    );
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new DiscoveryStartError('SOURCE_START_FAILED', `config source failed to start: ${reason}`, cause);
   }
   orchestrator.pushNow();
 
