@@ -1,3 +1,76 @@
 #!/usr/bin/env node
-/** Placeholder until the app lands. */
-export {};
+/**
+ * weft-proxy: parses flags, starts the proxy against the ADS server, and
+ * drains on SIGTERM/SIGINT or POST /quitquitquit (stop accepting, let open
+ * requests finish for --drain-time, then exit).
+ */
+import { createLogger } from '@weft/telemetry';
+import { HELP, parseFlags } from './cli-flags.ts';
+import { startProxy, type WeftProxy } from './proxy.ts';
+
+async function main(): Promise<number> {
+  const parsed = parseFlags(process.argv.slice(2));
+  if (parsed.kind === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (parsed.kind === 'error') {
+    for (const problem of parsed.problems) process.stderr.write(`weft-proxy: ${problem}\n`);
+    process.stderr.write('Run weft-proxy --help for usage.\n');
+    return 2;
+  }
+  const flags = parsed.flags;
+  const logger = createLogger({ name: 'weft-proxy', level: flags.logLevel });
+  let proxy: WeftProxy | undefined;
+  let stopping = false;
+  const stop = (reason: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('draining', { reason, drainTimeMs: flags.drainTimeMs });
+    proxy?.drain();
+    setTimeout(() => {
+      proxy
+        ?.close()
+        .catch((error: unknown) => logger.error('close failed', { error }))
+        .finally(() => process.exit(0));
+    }, flags.drainTimeMs).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    proxy = await startProxy({
+      discoveryAddress: flags.discovery,
+      adsMode: flags.adsMode,
+      node: {
+        id: flags.nodeId,
+        cluster: flags.cluster,
+        metadata: flags.metadata,
+        userAgentName: 'weft-proxy',
+      },
+      admin: flags.admin,
+      listenerAddresses: flags.listeners,
+      drainTimeMs: flags.drainTimeMs,
+      logger,
+      ...(flags.accessLog
+        ? { accessLog: (record) => process.stdout.write(`${JSON.stringify(record)}\n`) }
+        : {}),
+      onQuit: () => stop('quitquitquit'),
+    });
+  } catch (error) {
+    logger.error('startup failed', { error });
+    return 1;
+  }
+  logger.info('started', { nodeId: flags.nodeId, discovery: flags.discovery, admin: proxy.adminAddress });
+  // Runs until a signal or /quitquitquit; the admin server and listeners hold the event loop.
+  return -1;
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`weft-proxy: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

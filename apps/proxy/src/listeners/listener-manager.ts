@@ -19,6 +19,7 @@ import { HttpConnectionManagerRuntime, type ProxyServices } from '../http/http-c
 import { proxyTcp, type TcpProxyServices } from '../tcp/tcp-proxy.ts';
 import { chainsForPort, needsSniff, selectFilterChain } from './filter-chain-selector.ts';
 import { NO_DATA, type SniffResult, sniff } from './protocol-sniffer.ts';
+import { ReplaySocket } from './replay-socket.ts';
 
 export interface ListenerManagerOptions {
   readonly services: ProxyServices & TcpProxyServices;
@@ -69,7 +70,8 @@ class ActiveListener {
   constructor(config: ListenerConfig, manager: ListenerManager) {
     this.config = config;
     this.manager = manager;
-    this.server = net.createServer((socket) => this.onConnection(socket));
+    // Half-close must propagate (TCP proxy); node:http expects allowHalfOpen too.
+    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.onConnection(socket));
     this.server.on('error', () => {});
   }
 
@@ -122,7 +124,12 @@ class ActiveListener {
       socket.off('data', onData);
       socket.off('end', onEnd);
       socket.pause();
-      if (size > 0) socket.unshift(Buffer.concat(chunks, size));
+      const prefix = Buffer.concat(chunks, size);
+      if (result.kind === 'http2') {
+        this.dispatchHttp2(socket, prefix, selectFilterChain(config, port, result), config);
+        return;
+      }
+      if (size > 0) socket.unshift(prefix);
       this.dispatch(socket, selectFilterChain(config, port, result), result, config);
     };
     const onData = (chunk: Buffer): void => {
@@ -165,6 +172,26 @@ class ActiveListener {
     if (sniffed.kind === 'http2' || network.codecType === 'HTTP2') runtime.hcm!.handleHttp2(socket);
     else runtime.hcm!.handleHttp1(socket);
     socket.resume();
+  }
+
+  /** HTTP/2 after sniffing: the consumed preface is replayed through a JS stream (see ReplaySocket). */
+  private dispatchHttp2(
+    socket: Socket,
+    prefix: Buffer,
+    chain: FilterChainConfig | undefined,
+    config: ListenerConfig,
+  ): void {
+    if (!chain || chain.network.kind !== 'http' || this.config !== config) {
+      if (chain?.network.kind === 'tcp' && this.config === config) {
+        socket.unshift(prefix);
+        this.dispatch(socket, chain, NO_DATA, config);
+      } else socket.destroy();
+      return;
+    }
+    const runtime = this.runtime(chain);
+    runtime.sockets.add(socket);
+    socket.once('close', () => runtime.sockets.delete(socket));
+    runtime.hcm!.handleHttp2(new ReplaySocket(socket, prefix));
   }
 
   private onConnectionAgain(socket: Socket): void {

@@ -67,7 +67,7 @@ export function proxyTcp(config: TcpProxyConfig, downstream: Socket, services: T
   }
   upstreamHost = host.key;
   host.active++;
-  const socket = net.connect({ host: host.address, port: host.port });
+  const socket = net.connect({ host: host.address, port: host.port, allowHalfOpen: true });
   upstream = socket;
   socket.setTimeout(cluster.config.connectTimeoutMs, () => {
     if (socket.connecting) socket.destroy(new Error('connect timeout'));

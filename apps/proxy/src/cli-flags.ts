@@ -1,0 +1,160 @@
+/**
+ * weft-proxy's command line: flag definitions, --help text, and parsing
+ * into validated options. Parsing never throws: bad flags come back as
+ * problems naming the flag.
+ */
+import { parseArgs } from 'node:util';
+import { type LogLevel, parseLogLevel } from '@weft/telemetry';
+
+export const HELP = `weft-proxy: the Weft data plane (Envoy xDS v3 over ADS).
+
+Usage:
+  weft-proxy --discovery HOST:PORT [--mode sidecar|router]
+             [--node-id ID | --namespace NS --workload NAME [--ip IP]]
+             [--admin-addr 127.0.0.1:15000] [--listener NAME=HOST:PORT ...]
+
+Flags:
+  --discovery HOST:PORT     ADS server (weft-discovery's plaintext xDS port is 15010). Required.
+  --ads-mode sotw|delta     xDS variant (default sotw).
+  --mode sidecar|router     Node type in the node id (default sidecar; router for gateways).
+  --node-id ID              Full node id (TYPE~IP~ID~DNSDOMAIN). Overrides the next three.
+  --namespace NS            Workload namespace (default "default").
+  --workload NAME           Workload (pod) name; the node id becomes MODE~IP~NAME.NS~NS.svc.cluster.local.
+  --ip IP                   Instance IP in the node id and INSTANCE_IPS (default 127.0.0.1).
+  --cluster NAME            Service cluster sent in the node (default: the workload name).
+  --admin-addr HOST:PORT    Admin endpoint (default 127.0.0.1:15000; loopback only unless you say otherwise).
+  --listener NAME=HOST:PORT Local mode: bind the LDS listener NAME on HOST:PORT instead of its LDS
+                            address (repeatable). E.g. --listener virtualOutbound=127.0.0.1:15001.
+  --interception NONE|REDIRECT  INTERCEPTION_MODE metadata (default NONE: local mode, explicit
+                            listeners; REDIRECT: iptables capture to 15001/15006).
+  --concurrency N           Worker count; only 1 is supported in this version.
+  --drain-time MS           How long old listeners' connections may finish after an update or
+                            SIGTERM (default 5000).
+  --access-log              Write one JSON access log line per request to stdout.
+  --log-level LEVEL         debug|info|warn|error (default info). Logs are JSON lines on stderr.
+  --help                    Show this help.
+`;
+
+export interface ProxyFlags {
+  readonly discovery: string;
+  readonly adsMode: 'sotw' | 'delta';
+  readonly nodeId: string;
+  readonly cluster: string;
+  readonly metadata: Record<string, string>;
+  readonly admin: { host: string; port: number };
+  readonly listeners: Map<string, { host: string; port: number }>;
+  readonly drainTimeMs: number;
+  readonly accessLog: boolean;
+  readonly logLevel: LogLevel;
+}
+
+export type ParsedFlags =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'ok'; readonly flags: ProxyFlags }
+  | { readonly kind: 'error'; readonly problems: readonly string[] };
+
+function parseHostPort(value: string): { host: string; port: number } | undefined {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  if (port > 65535) return undefined;
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** Parses argv (without node and script). */
+export function parseFlags(argv: readonly string[]): ParsedFlags {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        discovery: { type: 'string' },
+        'ads-mode': { type: 'string', default: 'sotw' },
+        mode: { type: 'string', default: 'sidecar' },
+        'node-id': { type: 'string' },
+        namespace: { type: 'string', default: 'default' },
+        workload: { type: 'string' },
+        ip: { type: 'string', default: '127.0.0.1' },
+        cluster: { type: 'string' },
+        'admin-addr': { type: 'string', default: '127.0.0.1:15000' },
+        listener: { type: 'string', multiple: true, default: [] },
+        interception: { type: 'string', default: 'NONE' },
+        concurrency: { type: 'string', default: '1' },
+        'drain-time': { type: 'string', default: '5000' },
+        'access-log': { type: 'boolean', default: false },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    return { kind: 'error', problems: [(error as Error).message] };
+  }
+  if (values.help) return { kind: 'help' };
+  const problems: string[] = [];
+  const str = (name: string): string => (values[name] as string | undefined) ?? '';
+  const discovery = str('discovery');
+  if (!discovery) problems.push('--discovery: is required (HOST:PORT of the ADS server)');
+  else if (!parseHostPort(discovery))
+    problems.push(`--discovery: expected HOST:PORT, got ${JSON.stringify(discovery)}`);
+  const adsMode = str('ads-mode');
+  if (adsMode !== 'sotw' && adsMode !== 'delta')
+    problems.push(`--ads-mode: expected sotw or delta, got ${JSON.stringify(adsMode)}`);
+  const mode = str('mode');
+  if (mode !== 'sidecar' && mode !== 'router')
+    problems.push(`--mode: expected sidecar or router, got ${JSON.stringify(mode)}`);
+  const namespace = str('namespace');
+  const workload = str('workload');
+  const ip = str('ip');
+  let nodeId = str('node-id');
+  if (!nodeId) {
+    if (!workload) problems.push('--node-id or --workload: one is required to name this proxy');
+    nodeId = `${mode}~${ip}~${workload}.${namespace}~${namespace}.svc.cluster.local`;
+  } else if (nodeId.split('~').length !== 4) {
+    problems.push(`--node-id: expected TYPE~IP~ID~DNSDOMAIN, got ${JSON.stringify(nodeId)}`);
+  }
+  const admin = parseHostPort(str('admin-addr'));
+  if (!admin) problems.push(`--admin-addr: expected HOST:PORT, got ${JSON.stringify(str('admin-addr'))}`);
+  const listeners = new Map<string, { host: string; port: number }>();
+  for (const spec of (values.listener as string[] | undefined) ?? []) {
+    const eq = spec.indexOf('=');
+    const address = eq > 0 ? parseHostPort(spec.slice(eq + 1)) : undefined;
+    if (!address) problems.push(`--listener: expected NAME=HOST:PORT, got ${JSON.stringify(spec)}`);
+    else listeners.set(spec.slice(0, eq), address);
+  }
+  const interception = str('interception');
+  if (interception !== 'NONE' && interception !== 'REDIRECT') {
+    problems.push(`--interception: expected NONE or REDIRECT, got ${JSON.stringify(interception)}`);
+  }
+  if (str('concurrency') !== '1') problems.push('--concurrency: only 1 is supported in this version');
+  const drainTimeMs = Number(str('drain-time'));
+  if (!Number.isInteger(drainTimeMs) || drainTimeMs < 0)
+    problems.push('--drain-time: expected milliseconds (an integer >= 0)');
+  const logLevel = parseLogLevel(str('log-level'));
+  if (!logLevel)
+    problems.push(
+      `--log-level: expected debug, info, warn or error, got ${JSON.stringify(str('log-level'))}`,
+    );
+  if (problems.length > 0) return { kind: 'error', problems };
+  return {
+    kind: 'ok',
+    flags: {
+      discovery,
+      adsMode: adsMode as 'sotw' | 'delta',
+      nodeId,
+      cluster: str('cluster') || workload || nodeId.split('~')[2] || 'weft-proxy',
+      metadata: {
+        NAMESPACE: namespace,
+        ...(workload ? { WORKLOAD_NAME: workload } : {}),
+        INSTANCE_IPS: ip,
+        INTERCEPTION_MODE: interception,
+      },
+      admin: admin!,
+      listeners,
+      drainTimeMs,
+      accessLog: values['access-log'] === true,
+      logLevel: logLevel!,
+    },
+  };
+}
