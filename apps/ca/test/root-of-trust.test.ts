@@ -4,8 +4,10 @@
  */
 
 import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 import { createIntermediate, createSelfSignedRoot } from '@weft/pki';
 import { createMetrics } from '@weft/telemetry';
 import { describe, expect, it } from 'vitest';
@@ -154,5 +156,31 @@ describe('plugged-in CA', () => {
       code: 'plugged-ca',
       message: expect.stringMatching(message),
     });
+  });
+});
+
+describe('serving certificate', () => {
+  it('is issued by the CA for localhost, 127.0.0.1, ::1 and every --serving-names entry', async () => {
+    const t = await startTestCa(join(dir, 'serving-state'), { servingNames: ['ca.weft.test', '10.9.8.7'] });
+    const socket = connect({
+      host: '127.0.0.1',
+      port: t.ca.grpcPort,
+      ca: t.ca.rootCertPem,
+      servername: 'ca.weft.test',
+      ALPNProtocols: ['h2'],
+    });
+    await once(socket, 'secureConnect');
+    expect(socket.authorized).toBe(true);
+    const names = socket.getPeerCertificate().subjectaltname.split(', ');
+    socket.destroy();
+    expect(names.sort()).toEqual(
+      [
+        'DNS:ca.weft.test',
+        'DNS:localhost',
+        'IP Address:10.9.8.7',
+        'IP Address:127.0.0.1',
+        'IP Address:0:0:0:0:0:0:0:1',
+      ].sort(),
+    );
   });
 });
