@@ -171,7 +171,7 @@ describe('serving certificate', () => {
     });
     await once(socket, 'secureConnect');
     expect(socket.authorized).toBe(true);
-    const names = socket.getPeerCertificate().subjectaltname.split(', ');
+    const names = (socket.getPeerCertificate().subjectaltname ?? '').split(', ');
     socket.destroy();
     expect(names.sort()).toEqual(
       [
