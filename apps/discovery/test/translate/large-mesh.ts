@@ -34,7 +34,7 @@ spec:
   host: ${name}
   trafficPolicy:
     loadBalancer:
-      ${third === 0 ? 'simple: ROUND_ROBIN' : third === 1 ? 'consistentHash: { httpHeaderName: x-user, ringHash: { minimumRingSize: 1024 } }' : 'simple: LEAST_REQUEST'}
+      ${third === 0 ? 'simple: ROUND_ROBIN\n      localityLbSetting: { distribute: [{ from: "us/*", to: { "us/*": 70, "eu/*": 30 } }] }' : third === 1 ? 'consistentHash: { httpHeaderName: x-user, ringHash: { minimumRingSize: 1024 } }' : 'simple: LEAST_REQUEST'}
     connectionPool:
       tcp: { maxConnections: 100, connectTimeout: 3s, tcpKeepalive: { probes: 3, time: 60s, interval: 10s } }
       http: { http1MaxPendingRequests: 10, http2MaxRequests: 100, maxRequestsPerConnection: 5, maxRetries: 3, idleTimeout: 30s }

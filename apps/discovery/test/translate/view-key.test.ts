@@ -65,61 +65,102 @@ describe('proxyViewKey', () => {
   });
 });
 
-describe('locality failover', () => {
-  const yaml = docs(
-    serviceYaml({ name: 'reviews', workloads: {} }),
-    ...[
-      ['near', '127.0.0.11', 'us-east/a/1'],
-      ['zone', '127.0.0.12', 'us-east/a/2'],
-      ['region', '127.0.0.13', 'us-east/b'],
-      ['far', '127.0.0.14', 'eu-west/a'],
-    ].map(
-      ([name, address, locality]) => `apiVersion: networking.istio.io/v1
+describe('locality load balancing', () => {
+  const workloads = [
+    ['near', '127.0.0.11', 'us-east/a/1'],
+    ['zone', '127.0.0.12', 'us-east/a/2'],
+    ['region', '127.0.0.13', 'us-east/b'],
+    ['far', '127.0.0.14', 'eu-west/a'],
+    ['farther', '127.0.0.15', 'ap-south/a'],
+  ].map(
+    ([name, address, locality]) => `apiVersion: networking.istio.io/v1
 kind: WorkloadEntry
 metadata: { name: reviews-${name}, namespace: default }
 spec: { address: ${address}, locality: ${locality}, labels: { app: reviews } }`,
-    ),
-    `apiVersion: networking.istio.io/v1
+  );
+  const withPolicy = (trafficPolicy: string) =>
+    docs(
+      serviceYaml({ name: 'reviews', workloads: {} }),
+      ...workloads,
+      `apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: { name: reviews, namespace: default }
 spec:
   host: reviews
-  trafficPolicy: { outlierDetection: { consecutive5xxErrors: 3 } }`,
-  );
+  trafficPolicy: ${trafficPolicy}`,
+    );
+  const outlier = '{ outlierDetection: { consecutive5xxErrors: 3 } }';
+  const usEastA1 = { region: 'us-east', zone: 'a', subZone: '1' };
 
-  function priorities(locality?: { region: string; zone: string; subZone: string }) {
+  /** [priority, locality weight, addresses] per LocalityLbEndpoints. */
+  function groups(trafficPolicy: string, locality?: { region: string; zone: string; subZone: string }) {
     const parsed = parseProxy({
       id: 'sidecar~127.0.1.1~client.default~default.svc.cluster.local',
       metadata: { NAMESPACE: 'default' },
       ...(locality ? { locality } : {}),
     });
     if (!parsed.ok) throw new Error(parsed.problems.join('; '));
-    const cla = generateResources(parsed.proxy, push(istio(yaml))).resources[ENDPOINT_TYPE_URL]?.[0]?.body;
+    const resources = generateResources(parsed.proxy, push(istio(withPolicy(trafficPolicy)))).resources;
+    const cla = resources[ENDPOINT_TYPE_URL]?.[0]?.body;
     return (
       (cla?.endpoints ?? []) as {
         priority?: number;
+        loadBalancingWeight: { value: number };
         lbEndpoints: { endpoint: { address: { socketAddress: { address: string } } } }[];
       }[]
     ).map((group) => [
       group.priority ?? 0,
-      group.lbEndpoints.map((e) => e.endpoint.address.socketAddress.address),
+      group.loadBalancingWeight.value,
+      group.lbEndpoints.map((e) => e.endpoint.address.socketAddress.address).join(','),
     ]);
   }
 
   it('orders endpoints by proximity to the proxy when outlier detection is on', () => {
-    expect(priorities({ region: 'us-east', zone: 'a', subZone: '1' })).toEqual([
-      [0, ['127.0.0.11']],
-      [1, ['127.0.0.12']],
-      [2, ['127.0.0.13']],
-      [3, ['127.0.0.14']],
+    expect(groups(outlier, usEastA1).map(([p, , a]) => [p, a])).toEqual([
+      [0, '127.0.0.11'],
+      [1, '127.0.0.12'],
+      [2, '127.0.0.13'],
+      [3, '127.0.0.15'],
+      [3, '127.0.0.14'],
+    ]);
+  });
+
+  it('fails over to the region a failover rule names before other regions', () => {
+    const policy =
+      '{ outlierDetection: { consecutive5xxErrors: 3 }, loadBalancer: { localityLbSetting: { failover: [{ from: us-east, to: eu-west }] } } }';
+    expect(groups(policy, usEastA1).map(([p, , a]) => [p, a])).toEqual([
+      [0, '127.0.0.11'],
+      [1, '127.0.0.12'],
+      [2, '127.0.0.13'],
+      [3, '127.0.0.14'],
+      [4, '127.0.0.15'],
     ]);
   });
 
   it('keeps priorities contiguous when a level is empty', () => {
-    expect(priorities({ region: 'eu-west', zone: 'a', subZone: '' }).map(([p]) => p)).toEqual([0, 1, 1, 1]);
+    expect(groups(outlier, { region: 'eu-west', zone: 'a', subZone: '' }).map(([p]) => p)).toEqual([
+      0, 1, 1, 1, 1,
+    ]);
   });
 
-  it('puts everything in priority 0 for a proxy without locality', () => {
-    expect(priorities().map(([p]) => p)).toEqual([0, 0, 0, 0]);
+  it.each([
+    ['a proxy without locality', outlier, undefined],
+    ['no outlier detection', '{ loadBalancer: { simple: ROUND_ROBIN } }', usEastA1],
+    [
+      'localityLbSetting disabled',
+      '{ outlierDetection: { consecutive5xxErrors: 3 }, loadBalancer: { localityLbSetting: { enabled: false } } }',
+      usEastA1,
+    ],
+  ])('puts everything in priority 0 for %s', (_name, policy, locality) => {
+    expect(groups(policy, locality).map(([p]) => p)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('distributes by locality weights and drops localities no rule names', () => {
+    const policy = `{ loadBalancer: { localityLbSetting: { distribute: [{ from: "us-east/a/*", to: { "us-east/a/*": 80, "eu-west/*": 20 } }] } } }`;
+    expect(groups(policy, usEastA1)).toEqual([
+      [0, 20, '127.0.0.14'],
+      [0, 40, '127.0.0.11'],
+      [0, 40, '127.0.0.12'],
+    ]);
   });
 });

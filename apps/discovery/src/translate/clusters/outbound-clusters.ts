@@ -91,6 +91,13 @@ function buildCluster(
   }
   applyConnectionPool(body, policy.connectionPool, port.protocol, ctx.proxyless, warn);
   applyOutlierDetection(body, policy.outlierDetection, warn);
+  if (policy.loadBalancer?.localityLbSetting?.distribute?.length && !ctx.proxyless) {
+    // Envoy honours EDS locality weights only with locality-weighted LB.
+    body.commonLbConfig = {
+      ...((body.commonLbConfig as Body | undefined) ?? {}),
+      localityWeightedLbConfig: {},
+    };
+  }
   applyTls(body, policy.tls, service.hostname, ctx.proxyless, warn);
   if (!ctx.proxyless) {
     body.metadata = {

@@ -7,7 +7,7 @@
  * priorities are contiguous from 0: gRPC's proxyless client rejects or drops
  * anything else (grpc-js-xds endpoint-resource-type.ts).
  */
-import type { Endpoint } from '@weft/config';
+import type { Endpoint, LocalityLoadBalancerSetting } from '@weft/config';
 import { labelsMatch } from '../../model/hosts.ts';
 import type { OutboundCluster } from '../clusters/outbound-clusters.ts';
 import { effectivePolicy } from '../clusters/traffic-policy.ts';
@@ -58,41 +58,107 @@ export function clusterEndpoints(ctx: TranslateContext, cluster: OutboundCluster
   return out;
 }
 
-function usesFailover(ctx: TranslateContext, cluster: OutboundCluster): boolean {
-  const policy = effectivePolicy(cluster.rule, cluster.subset, cluster.port.number);
-  const setting = policy.loadBalancer?.localityLbSetting;
-  return Boolean(policy.outlierDetection) && setting?.enabled !== false && Boolean(ctx.proxy.locality);
+/** Istio locality pattern (`region/zone/subzone`, `*` matches the rest) against a locality. */
+export function localityMatches(pattern: string, locality: string): boolean {
+  const want = pattern.split('/');
+  const have = locality.split('/');
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === '*') return true;
+    if ((want[i] ?? '') !== (have[i] ?? '')) return false;
+  }
+  return true;
+}
+
+interface Group {
+  locality: string;
+  priority: number;
+  endpoints: Endpoint[];
+  /** Locality weight; defaults to the sum of endpoint weights. */
+  weight?: number;
+}
+
+function endpointWeight(endpoints: readonly Endpoint[]): number {
+  return endpoints.reduce((sum, e) => sum + Math.max(1, e.weight || 1), 0);
+}
+
+/**
+ * Failover priority (Istio needs outlier detection to fail over): by
+ * proximity within the proxy's region (0-2), then regions a `failover` rule
+ * names for the proxy's region, then the rest.
+ */
+function failoverPriority(
+  proxyLocality: string,
+  endpointLocality: string,
+  setting: LocalityLoadBalancerSetting | undefined,
+): number {
+  const proximity = localityPriority(proxyLocality, endpointLocality);
+  if (proximity < 3) return proximity;
+  const proxyRegion = proxyLocality.split('/')[0] ?? '';
+  const endpointRegion = endpointLocality.split('/')[0] ?? '';
+  const named = (setting?.failover ?? []).some(
+    (rule) => rule.from === proxyRegion && rule.to === endpointRegion,
+  );
+  return named || !setting?.failover?.length ? 3 : 4;
+}
+
+/**
+ * `distribute`: the first rule whose `from` matches the proxy's locality
+ * gives each `to` pattern a share; localities matching a pattern split its
+ * share evenly; localities no pattern matches get no traffic (dropped).
+ */
+function distribute(
+  groups: Group[],
+  proxyLocality: string,
+  setting: LocalityLoadBalancerSetting | undefined,
+): Group[] {
+  const rule = setting?.distribute?.find(
+    (d) => d.from !== undefined && localityMatches(d.from, proxyLocality),
+  );
+  if (!rule?.to) return groups;
+  const patterns = Object.entries(rule.to);
+  const patternOf = (g: Group) => patterns.find(([pattern]) => localityMatches(pattern, g.locality));
+  const counts = new Map<string, number>();
+  for (const group of groups) {
+    const match = patternOf(group);
+    if (match) counts.set(match[0], (counts.get(match[0]) ?? 0) + 1);
+  }
+  return groups.flatMap((group) => {
+    const match = patternOf(group);
+    if (!match || match[1] <= 0) return [];
+    return [{ ...group, weight: Math.max(1, Math.round(match[1] / (counts.get(match[0]) ?? 1))) }];
+  });
 }
 
 /** The ClusterLoadAssignment of one EDS cluster. */
 export function buildClusterLoadAssignment(ctx: TranslateContext, cluster: OutboundCluster): Body {
-  const failover = usesFailover(ctx, cluster);
-  const groups = new Map<string, { locality: string; priority: number; endpoints: Endpoint[] }>();
+  const policy = effectivePolicy(cluster.rule, cluster.subset, cluster.port.number);
+  const setting = policy.loadBalancer?.localityLbSetting;
+  const proxyLocality = ctx.proxy.locality ?? '';
+  const enabled = setting?.enabled !== false && proxyLocality !== '';
+  const failover = enabled && Boolean(policy.outlierDetection) && !setting?.distribute?.length;
+  const byKey = new Map<string, Group>();
   for (const endpoint of clusterEndpoints(ctx, cluster)) {
-    const priority = failover ? localityPriority(ctx.proxy.locality ?? '', endpoint.locality) : 0;
+    const priority = failover ? failoverPriority(proxyLocality, endpoint.locality, setting) : 0;
     const key = `${priority}|${endpoint.locality}`;
-    let group = groups.get(key);
+    let group = byKey.get(key);
     if (!group) {
       group = { locality: endpoint.locality, priority, endpoints: [] };
-      groups.set(key, group);
+      byKey.set(key, group);
     }
     group.endpoints.push(endpoint);
   }
+  const groups = enabled ? distribute([...byKey.values()], proxyLocality, setting) : [...byKey.values()];
   // Renumber priorities so they are contiguous from 0 (gRPC requires it; Envoy
   // treats gaps the same way).
-  const priorities = [...new Set([...groups.values()].map((g) => g.priority))].sort((a, b) => a - b);
-  const sorted = [...groups.values()].sort(
-    (a, b) => a.priority - b.priority || a.locality.localeCompare(b.locality),
-  );
+  const priorities = [...new Set(groups.map((g) => g.priority))].sort((a, b) => a - b);
+  const sorted = groups.sort((a, b) => a.priority - b.priority || a.locality.localeCompare(b.locality));
   return {
     clusterName: cluster.name,
     endpoints: sorted.map((group) => {
       const out: Body = {
         locality: localityOf(group.locality),
         lbEndpoints: group.endpoints.map(lbEndpoint),
-        loadBalancingWeight: {
-          value: group.endpoints.reduce((sum, e) => sum + Math.max(1, e.weight || 1), 0),
-        },
+        loadBalancingWeight: { value: group.weight ?? endpointWeight(group.endpoints) },
       };
       const priority = priorities.indexOf(group.priority);
       if (priority > 0) out.priority = priority;
