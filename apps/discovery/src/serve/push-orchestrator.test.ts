@@ -55,7 +55,9 @@ function fakeTranslator() {
       if ((type !== 'sidecar' && type !== 'router') || !name?.includes('.')) {
         return { ok: false, problems: [`node.id: "${n.id}" is not TYPE~IP~NAME.NAMESPACE~DOMAIN`] };
       }
-      return { ok: true, proxy: { type, namespace: name.slice(name.indexOf('.') + 1) } };
+      const namespace =
+        typeof n.metadata.NAMESPACE === 'string' ? n.metadata.NAMESPACE : name.slice(name.indexOf('.') + 1);
+      return { ok: true, proxy: { type, namespace } };
     },
     createPushContext: (objects, _mesh, version) => ({ version, objects }),
     proxyViewKey: (proxy) => proxy.namespace,
@@ -230,6 +232,18 @@ describe('createPushOrchestrator', () => {
     orchestrator.pushNow();
     expect(orchestrator.proxies()[0]!.generationError).toBeUndefined();
     expect(clusterNames(cache, n.id)).toEqual(['a', 'b']);
+  });
+
+  it('regenerates for the latest metadata when a node id connects again', () => {
+    const { orchestrator, cache } = setup([serviceEntry('a'), serviceEntry('z', 'other')]);
+    orchestrator.pushNow();
+    const id = 'sidecar~10.0.0.1~p1.default~default.svc.cluster.local';
+    orchestrator.connect({ id, metadata: {} });
+    expect(clusterNames(cache, id)).toEqual(['a']);
+    // The fake translator reads the namespace from metadata NAMESPACE when present.
+    orchestrator.connect({ id, metadata: { NAMESPACE: 'other' } });
+    expect(clusterNames(cache, id)).toEqual(['z']);
+    expect(orchestrator.proxies()[0]!.streams).toBe(2);
   });
 
   it('clears the snapshot when the last stream of a node closes', () => {

@@ -86,7 +86,7 @@ export interface PushOrchestrator {
    * Registers a stream's node: parses it, and if a push context exists gives
    * it a snapshot now. A node that fails to parse is refused with the reason;
    * the caller closes the stream with INVALID_ARGUMENT. Safe to call for
-   * several streams of one node (counted).
+   * several streams of one node (counted; the latest node's metadata wins).
    */
   connect(node: ProxyNode): ConnectResult;
   /** Forgets one stream of `nodeId`; the last one clears the node's snapshot. */
@@ -122,7 +122,7 @@ export interface PushOrchestratorOptions<P extends TranslatedProxy, C extends { 
 
 interface ProxyEntry<P> {
   readonly nodeId: string;
-  readonly proxy: P;
+  proxy: P;
   streams: number;
   snapshot: Snapshot | undefined;
   pushVersion: string | undefined;
@@ -260,23 +260,22 @@ export function createPushOrchestrator<P extends TranslatedProxy, C extends { re
 
   return {
     connect: (node) => {
-      const existing = entries.get(node.id);
-      if (existing !== undefined) {
-        existing.streams += 1;
-        return { ok: true };
-      }
       const parsed = translator.parseProxy(node);
       if (!parsed.ok) return { ok: false, reason: parsed.problems.join('; ') };
-      const entry: ProxyEntry<P> = {
+      const existing = entries.get(node.id);
+      // A node id reconnecting before its old stream closed: the newest node wins (its metadata may have changed).
+      const entry: ProxyEntry<P> = existing ?? {
         nodeId: node.id,
         proxy: parsed.proxy,
-        streams: 1,
+        streams: 0,
         snapshot: undefined,
         pushVersion: undefined,
         warnings: [],
         consistencyProblems: [],
         generationError: undefined,
       };
+      entry.proxy = parsed.proxy;
+      entry.streams += 1;
       entries.set(node.id, entry);
       if (push !== undefined) update(entry, push, new Map());
       return { ok: true };
