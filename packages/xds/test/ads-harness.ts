@@ -17,6 +17,7 @@ import {
   type Snapshot,
   startTestControlPlane,
   type TestControlPlane,
+  type TestControlPlaneOptions,
   TYPE_SHORT_NAMES,
   type TypeUrl,
   waitUntil,
@@ -33,8 +34,13 @@ afterEach(() => {
 export async function controlPlane(
   port?: number,
   cache?: TestControlPlane['cache'],
+  serverOptions?: TestControlPlaneOptions['serverOptions'],
 ): Promise<TestControlPlane> {
-  const plane = await startTestControlPlane({ ...(port ? { port } : {}), ...(cache ? { cache } : {}) });
+  const plane = await startTestControlPlane({
+    ...(port ? { port } : {}),
+    ...(cache ? { cache } : {}),
+    ...(serverOptions ? { serverOptions } : {}),
+  });
   cleanups.push(() => plane.stop());
   return plane;
 }

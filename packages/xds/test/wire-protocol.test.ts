@@ -115,6 +115,24 @@ describe('ADS server with a plain grpc-js + proto-loader client', () => {
     client.close();
   });
 
+  it('ends the stream of a node that checkNode refuses, with the reason', async () => {
+    const plane = await controlPlane(undefined, undefined, {
+      checkNode: (node) => (node.id.includes('~') ? undefined : 'node id is not TYPE~IP~ID~DOMAIN'),
+    });
+    const client = new (protoLoaderAds())(plane.address, grpc.credentials.createInsecure());
+    const stream = client.StreamAggregatedResources();
+    const seen = observe(stream);
+    stream.write({ node: { id: 'plain' }, type_url: CLUSTER_TYPE_URL });
+    await waitUntil(() => seen.status() !== undefined);
+    expect(seen.status()).toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'node refused: node id is not TYPE~IP~ID~DOMAIN',
+    });
+    expect(plane.opened).toEqual([]);
+    expect(plane.closed).toEqual([]);
+    client.close();
+  });
+
   it('ignores an unknown type URL and keeps the stream working', async () => {
     const plane = await controlPlane();
     plane.cache.setSnapshot('raw', mesh());

@@ -80,6 +80,12 @@ export interface AdsServerOptions {
   /** Where snapshots come from; the server uses only `watch` and `getSnapshot`. */
   cache: Pick<SnapshotCache, 'watch' | 'getSnapshot'>;
   logger?: Logger;
+  /**
+   * Vets the node of a new stream (from its first request). Return a reason
+   * to refuse it: the stream ends with INVALID_ARGUMENT carrying the reason,
+   * and `onStreamOpen` is not called. Return undefined to accept.
+   */
+  checkNode?(node: NodeInfo): string | undefined;
   onStreamOpen?(info: StreamInfo): void;
   onStreamClose?(info: StreamInfo): void;
   onAck?(info: AckInfo): void;

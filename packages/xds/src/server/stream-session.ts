@@ -181,6 +181,13 @@ export function runStream<Req extends RequestCommon, Res>(
         fail(grpc.status.INVALID_ARGUMENT, 'the first request on a stream must carry node.id');
         return;
       }
+      const refusal = options.checkNode?.(node);
+      if (refusal !== undefined) {
+        logger = logger?.child({ nodeId: node.id });
+        node = undefined;
+        fail(grpc.status.INVALID_ARGUMENT, `node refused: ${refusal}`);
+        return;
+      }
       info = { nodeId: node.id, node, streamId, mode };
       logger = logger?.child({ nodeId: node.id });
       logger?.info('stream opened');
