@@ -29,7 +29,7 @@ interface NackSeen {
   nonce: string;
 }
 
-describe('a client that NACKs Clusters', () => {
+describe.each(['sotw', 'delta'] as const)('a client that NACKs Clusters over %s ADS', (mode) => {
   let config: ConfigDir;
   let discovery: DiscoveryServer;
   let client: AdsClient;
@@ -51,6 +51,7 @@ describe('a client that NACKs Clusters', () => {
     });
     client = createAdsClient({
       address: discovery.xdsAddress,
+      mode,
       node: { id: NODE_ID, metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' } },
       validate: (typeUrl, _resources, context) => {
         if (typeUrl !== CLUSTER_TYPE_URL) return [];
