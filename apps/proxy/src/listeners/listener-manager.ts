@@ -181,7 +181,7 @@ class ActiveListener {
     chain: FilterChainConfig | undefined,
     config: ListenerConfig,
   ): void {
-    if (!chain || chain.network.kind !== 'http' || this.config !== config) {
+    if (chain?.network.kind !== 'http' || this.config !== config) {
       if (chain?.network.kind === 'tcp' && this.config === config) {
         socket.unshift(prefix);
         this.dispatch(socket, chain, NO_DATA, config);

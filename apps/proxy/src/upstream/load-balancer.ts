@@ -146,7 +146,7 @@ function ringHash<H extends BalancedHost>(
   const ring = entries.map((e) => e.host);
   return {
     pick: (hash) => {
-      const h = hash ?? Math.floor(options.random() * 2 ** 32);
+      const h = (hash ?? Math.floor(options.random() * 2 ** 32)) >>> 0;
       let lo = 0;
       let hi = hashes.length;
       while (lo < hi) {
@@ -186,7 +186,7 @@ function maglev<H extends BalancedHost>(hosts: readonly H[], options: LoadBalanc
   }
   return {
     pick: (hash) => {
-      const h = hash ?? Math.floor(options.random() * 2 ** 32);
+      const h = (hash ?? Math.floor(options.random() * 2 ** 32)) >>> 0;
       return hosts[table[h % size] ?? 0];
     },
   };

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { parseFlags } from './cli-flags.ts';
+
+describe('parseFlags', () => {
+  it('builds the node id from namespace and workload', () => {
+    const parsed = parseFlags([
+      '--discovery',
+      '127.0.0.1:15010',
+      '--workload',
+      'reviews-v1',
+      '--namespace',
+      'shop',
+      '--listener',
+      'virtualOutbound=127.0.0.1:16001',
+    ]);
+    expect(parsed.kind).toBe('ok');
+    if (parsed.kind !== 'ok') return;
+    expect(parsed.flags.nodeId).toBe('sidecar~127.0.0.1~reviews-v1.shop~shop.svc.cluster.local');
+    expect(parsed.flags.metadata).toMatchObject({
+      NAMESPACE: 'shop',
+      WORKLOAD_NAME: 'reviews-v1',
+      INTERCEPTION_MODE: 'NONE',
+    });
+    expect(parsed.flags.listeners.get('virtualOutbound')).toEqual({ host: '127.0.0.1', port: 16001 });
+    expect(parsed.flags.admin).toEqual({ host: '127.0.0.1', port: 15000 });
+  });
+
+  it.each([
+    { name: 'missing discovery', argv: ['--node-id', 'a~b~c~d'], problem: '--discovery: is required' },
+    {
+      name: 'bad discovery',
+      argv: ['--discovery', 'nope', '--node-id', 'a~b~c~d'],
+      problem: '--discovery: expected HOST:PORT',
+    },
+    { name: 'no identity', argv: ['--discovery', 'h:1'], problem: '--node-id or --workload' },
+    {
+      name: 'bad node id',
+      argv: ['--discovery', 'h:1', '--node-id', 'x'],
+      problem: '--node-id: expected TYPE~IP~ID~DNSDOMAIN',
+    },
+    {
+      name: 'bad mode',
+      argv: ['--discovery', 'h:1', '--workload', 'w', '--mode', 'x'],
+      problem: '--mode: expected sidecar or router',
+    },
+    {
+      name: 'concurrency',
+      argv: ['--discovery', 'h:1', '--workload', 'w', '--concurrency', '4'],
+      problem: '--concurrency: only 1',
+    },
+    {
+      name: 'bad listener',
+      argv: ['--discovery', 'h:1', '--workload', 'w', '--listener', 'x'],
+      problem: '--listener: expected NAME=HOST:PORT',
+    },
+    { name: 'unknown flag', argv: ['--bogus'], problem: "Unknown option '--bogus'" },
+  ])('rejects $name', ({ argv, problem }) => {
+    const parsed = parseFlags(argv);
+    expect(parsed.kind).toBe('error');
+    if (parsed.kind === 'error') expect(parsed.problems.join('\n')).toContain(problem);
+  });
+
+  it('recognises --help', () => {
+    expect(parseFlags(['--help']).kind).toBe('help');
+  });
+});
