@@ -94,9 +94,16 @@ export function toDer(node: Asn1): Buffer {
   return Buffer.from(asn1.toDer(node).getBytes(), 'binary');
 }
 
-/** Parses DER strictly; throws on malformed input (callers turn that into a problem). */
+/**
+ * Parses DER strictly (and rejects trailing bytes); throws on malformed input
+ * (callers turn that into a problem). BIT STRINGs stay opaque: forge would
+ * otherwise try to parse signatures and keys inside them as ASN.1.
+ */
 export function fromDer(bytes: Buffer): Asn1 {
-  return asn1.fromDer(toBinary(bytes), { strict: true, decodeBitStrings: false } as unknown as boolean);
+  // @types/node-forge types the second parameter as `strict?: boolean`; forge
+  // 1.x also takes this options object.
+  const options = { strict: true, parseAllBytes: true, decodeBitStrings: false };
+  return asn1.fromDer(toBinary(bytes), options as unknown as boolean);
 }
 
 export function toBinary(bytes: Buffer): string {
