@@ -219,6 +219,42 @@ describe('gateway TLS', () => {
     });
   });
 
+  it('terminates TLS on a TLS server and forwards the bytes per the tcp route', () => {
+    const yaml = docs(
+      services,
+      `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: db-edge, namespace: default }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+  - port: { number: 5443, name: tls-db, protocol: TLS }
+    hosts: [db.example.com]
+    tls: { mode: SIMPLE, serverCertificate: /certs/db.pem, privateKey: /certs/db.key }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: db-edge, namespace: default }
+spec:
+  hosts: [db.example.com]
+  gateways: [db-edge]
+  tcp: [{ route: [{ destination: { host: reviews, port: { number: 9080 } } }] }]`,
+    );
+    expect(simulate(yaml, { port: 5443, sni: 'db.example.com' }, router())).toMatchObject({
+      cluster: 'outbound|9080||reviews.default.svc.cluster.local',
+    });
+    const listener = generate(yaml, router()).resources[LISTENER_TYPE_URL]?.[0]?.body ?? {};
+    const chain = (listener.filterChains as Record<string, unknown>[])[0];
+    expect(chain).toMatchObject({
+      filterChainMatch: { serverNames: ['db.example.com'] },
+      transportSocket: {
+        typedConfig: {
+          commonTlsContext: { tlsCertificates: [{ certificateChain: { filename: '/certs/db.pem' } }] },
+        },
+      },
+    });
+  });
+
   it('redirects plain HTTP to HTTPS when the server asks for it', () => {
     const redirecting = gateway.replace(
       'hosts: ["*.example.com", "bookinfo.local", "retail/*"]',

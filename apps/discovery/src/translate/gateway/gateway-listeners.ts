@@ -16,10 +16,11 @@ import { DOWNSTREAM_TLS_CONTEXT, FILTER_NAMES, TLS_INSPECTOR } from '../envoy/ty
 import { type Body, socketAddress, typed } from '../envoy/values.ts';
 import { hcmFilter, httpConnectionManager, tcpProxyFilter } from '../listeners/network-filters.ts';
 import { gatewayHttpRouteName, gatewayHttpsRouteName } from '../naming.ts';
-import { virtualServiceTcpTarget, virtualServiceTlsRoutes } from '../routes/tcp-routes.ts';
+import type { RouteScope } from '../routes/route-match.ts';
+import { type TcpTarget, virtualServiceTcpTarget, virtualServiceTlsRoutes } from '../routes/tcp-routes.ts';
 import { admittedHosts, buildGatewayRouteConfiguration, type GatewayServer } from './gateway-routes.ts';
 
-type ServerKind = 'http' | 'terminate' | 'passthrough' | 'tcp';
+type ServerKind = 'http' | 'terminate' | 'terminate-tcp' | 'passthrough' | 'tcp';
 
 function serverKind(server: Server): ServerKind | undefined {
   const protocol = server.port.protocol.toUpperCase();
@@ -27,7 +28,7 @@ function serverKind(server: Server): ServerKind | undefined {
   if (protocol === 'HTTPS' || protocol === 'TLS') {
     const mode = server.tls?.mode ?? 'SIMPLE';
     if (mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') return 'passthrough';
-    return protocol === 'HTTPS' ? 'terminate' : 'passthrough';
+    return protocol === 'HTTPS' ? 'terminate' : 'terminate-tcp';
   }
   if (protocol === 'TCP' || protocol === 'MONGO' || protocol === 'REDIS' || protocol === 'MYSQL')
     return 'tcp';
@@ -92,6 +93,83 @@ interface PortOutput {
   routes: Body[];
 }
 
+function gatewayScope(ctx: TranslateContext, server: GatewayServer, port: number): RouteScope {
+  return { gateway: server.gatewayKey, port, labels: ctx.proxy.labels, namespace: ctx.proxy.namespace };
+}
+
+/** An HTTPS server that terminates TLS: one chain by SNI, its own route configuration. */
+function terminatingChain(
+  ctx: TranslateContext,
+  server: GatewayServer,
+  port: number,
+  routes: Body[],
+): Body | undefined {
+  const socket = downstreamTls(ctx, server.server.tls, `Gateway ${server.gatewayKey} port ${port}`);
+  if (!socket) return undefined;
+  const { metadata } = server.gateway;
+  const routeName = gatewayHttpsRouteName(port, server.server.port.name, metadata.name, metadata.namespace);
+  routes.push(buildGatewayRouteConfiguration(ctx, routeName, port, [server]));
+  const names = serverNames(server.server, metadata.namespace);
+  const hcm = httpConnectionManager(ctx, { direction: 'gateway', port }, `outbound_0.0.0.0_${port}`, {
+    rds: routeName,
+  });
+  const chain: Body = { name: routeName, filters: [hcmFilter(hcm)], transportSocket: socket };
+  if (names.length > 0) chain.filterChainMatch = { serverNames: names };
+  return chain;
+}
+
+/** A PASSTHROUGH server: one chain per VirtualService `tls` route, by the route's SNI hosts the server admits. */
+function passthroughChains(ctx: TranslateContext, server: GatewayServer, port: number): Body[] {
+  const chains: Body[] = [];
+  for (const vs of ctx.push.virtualServicesFor(server.gatewayKey, ctx.proxy.namespace)) {
+    if (admittedHosts(server, vs).length === 0) continue;
+    for (const route of virtualServiceTlsRoutes(ctx, vs, gatewayScope(ctx, server, port))) {
+      const names = route.sniHosts.filter((sni) =>
+        server.server.hosts.some((h) => hostCovers(splitNamespacedHost(h, '').host, sni)),
+      );
+      if (names.length === 0) continue;
+      chains.push({
+        filterChainMatch: { serverNames: names },
+        filters: [tcpProxyFilter(statPrefixOf(route.target), route.target)],
+      });
+    }
+  }
+  return chains;
+}
+
+function statPrefixOf(target: TcpTarget): string {
+  return typeof target === 'string' ? target : target[0]!.name;
+}
+
+/**
+ * A TCP server, or a TLS server that terminates (then forwards the
+ * plaintext): the first VirtualService `tcp` route bound to it.
+ */
+function tcpChain(
+  ctx: TranslateContext,
+  server: GatewayServer,
+  port: number,
+  terminate: boolean,
+): Body | undefined {
+  const where = `Gateway ${server.gatewayKey} port ${port}`;
+  const vs = ctx.push
+    .virtualServicesFor(server.gatewayKey, ctx.proxy.namespace)
+    .find((v) => admittedHosts(server, v).length > 0);
+  const target = vs && virtualServiceTcpTarget(ctx, vs, gatewayScope(ctx, server, port));
+  if (!target) {
+    ctx.warn(`${where}: no VirtualService tcp route bound to this ${terminate ? 'TLS' : 'TCP'} server`);
+    return undefined;
+  }
+  const chain: Body = { filters: [tcpProxyFilter(statPrefixOf(target), target)] };
+  if (!terminate) return chain;
+  const socket = downstreamTls(ctx, server.server.tls, where);
+  if (!socket) return undefined;
+  chain.transportSocket = socket;
+  const names = serverNames(server.server, server.gateway.metadata.namespace);
+  if (names.length > 0) chain.filterChainMatch = { serverNames: names };
+  return chain;
+}
+
 function buildPort(ctx: TranslateContext, port: number, servers: GatewayServer[]): PortOutput | undefined {
   const chains: Body[] = [];
   const routes: Body[] = [];
@@ -99,64 +177,16 @@ function buildPort(ctx: TranslateContext, port: number, servers: GatewayServer[]
   const usesSni = servers.some((s) => serverKind(s.server) !== 'http' && serverKind(s.server) !== 'tcp');
   for (const server of servers) {
     const kind = serverKind(server.server);
-    const where = `Gateway ${server.gatewayKey} port ${port}`;
-    if (kind === 'terminate') {
-      const socket = downstreamTls(ctx, server.server.tls, where);
-      if (!socket) continue;
-      const routeName = gatewayHttpsRouteName(
-        port,
-        server.server.port.name,
-        server.gateway.metadata.name,
-        server.gateway.metadata.namespace,
-      );
-      routes.push(buildGatewayRouteConfiguration(ctx, routeName, port, [server]));
-      const names = serverNames(server.server, server.gateway.metadata.namespace);
-      const hcm = httpConnectionManager(ctx, { direction: 'gateway', port }, `outbound_0.0.0.0_${port}`, {
-        rds: routeName,
-      });
-      const chain: Body = { name: routeName, filters: [hcmFilter(hcm)], transportSocket: socket };
-      if (names.length > 0) chain.filterChainMatch = { serverNames: names };
-      chains.push(chain);
-    } else if (kind === 'passthrough') {
-      const scope = {
-        gateway: server.gatewayKey,
-        port,
-        labels: ctx.proxy.labels,
-        namespace: ctx.proxy.namespace,
-      };
-      for (const vs of ctx.push.virtualServicesFor(server.gatewayKey, ctx.proxy.namespace)) {
-        if (admittedHosts(server, vs).length === 0) continue;
-        for (const route of virtualServiceTlsRoutes(ctx, vs, scope)) {
-          const names = route.sniHosts.filter((sni) =>
-            server.server.hosts.some((h) => hostCovers(splitNamespacedHost(h, '').host, sni)),
-          );
-          if (names.length === 0) continue;
-          const statPrefix = typeof route.target === 'string' ? route.target : route.target[0]!.name;
-          chains.push({
-            filterChainMatch: { serverNames: names },
-            filters: [tcpProxyFilter(statPrefix, route.target)],
-          });
-        }
-      }
-    } else if (kind === 'tcp') {
-      const scope = {
-        gateway: server.gatewayKey,
-        port,
-        labels: ctx.proxy.labels,
-        namespace: ctx.proxy.namespace,
-      };
-      const vs = ctx.push
-        .virtualServicesFor(server.gatewayKey, ctx.proxy.namespace)
-        .find((v) => admittedHosts(server, v).length > 0);
-      const target = vs && virtualServiceTcpTarget(ctx, vs, scope);
-      if (target)
-        chains.push({
-          filters: [tcpProxyFilter(typeof target === 'string' ? target : target[0]!.name, target)],
-        });
-      else ctx.warn(`${where}: no VirtualService tcp route bound to this TCP server`);
-    } else if (kind === undefined) {
+    const add = (chain: Body | undefined) => {
+      if (chain) chains.push(chain);
+    };
+    if (kind === 'terminate') add(terminatingChain(ctx, server, port, routes));
+    else if (kind === 'terminate-tcp') add(tcpChain(ctx, server, port, true));
+    else if (kind === 'passthrough') chains.push(...passthroughChains(ctx, server, port));
+    else if (kind === 'tcp') add(tcpChain(ctx, server, port, false));
+    else if (kind === undefined) {
       ctx.warn(
-        `${where}: protocol ${server.server.port.protocol} is not supported on gateways; server skipped`,
+        `Gateway ${server.gatewayKey} port ${port}: protocol ${server.server.port.protocol} is not supported on gateways; server skipped`,
       );
     }
   }
