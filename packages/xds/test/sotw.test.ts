@@ -188,6 +188,20 @@ describe('SotW ADS', () => {
     expect(ads.connectionState()).toBe('connected');
   });
 
+  it('resumes without a resend when the restarted server gets the snapshot after the client reconnected', async () => {
+    const first = await controlPlane();
+    const ads = await runningClient(first, 'n1', 'sotw');
+    first.stop();
+    await waitUntil(() => ads.connectionState() === 'disconnected');
+    const second = await controlPlane(first.port);
+    await waitUntil(() => second.opened.length === 1, { description: 'reconnect' });
+    second.cache.setSnapshot('n1', mesh());
+    const resumed = () => ALL_TYPES.map((t) => second.ads.syncStatus()[0]?.types[t]?.ackedVersion);
+    await waitUntil(() => resumed().every((v) => v !== undefined && v !== ''), { description: 'resume' });
+    expect(resumed()).toEqual(ALL_TYPES.map((t) => ads.version(t)));
+    expect(second.pushes).toEqual([]);
+  });
+
   it('stops sending resources after an unsubscribe, and removes clusters dropped from full-state CDS', async () => {
     const plane = await controlPlane();
     plane.cache.setSnapshot('n1', mesh());

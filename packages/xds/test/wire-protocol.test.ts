@@ -103,6 +103,24 @@ describe('ADS server with a plain grpc-js + proto-loader client', () => {
     client.close();
   });
 
+  it("answers a type's first request even when it carries a nonce left over from an earlier stream", async () => {
+    const plane = await controlPlane();
+    plane.cache.setSnapshot('raw', mesh());
+    const client = new (protoLoaderAds())(plane.address, grpc.credentials.createInsecure());
+    const stream = client.StreamAggregatedResources();
+    const seen = observe(stream);
+    stream.write({
+      node: { id: 'raw' },
+      type_url: CLUSTER_TYPE_URL,
+      version_info: 'old',
+      response_nonce: '42',
+    });
+    await waitUntil(() => seen.responses.length === 1);
+    expect(seen.responses[0]?.resources).toHaveLength(2);
+    stream.end();
+    client.close();
+  });
+
   it('ends a stream whose first request has no node.id with INVALID_ARGUMENT', async () => {
     const plane = await controlPlane();
     const client = new (protoLoaderAds())(plane.address, grpc.credentials.createInsecure());

@@ -10,8 +10,10 @@
  * - `error_detail` marks a NACK: recorded, logged, never answered by sending
  *   the same version again; other types keep flowing;
  * - a response is sent only when the stream's view of a type changed, or the
- *   subscription changed; on a new stream a request whose `version_info`
- *   equals the current view's version is a resume and gets no response;
+ *   subscription changed; on a new stream a first request whose
+ *   `version_info` equals the view's version (now, or when the node's first
+ *   snapshot arrives) is a resume and gets no response; nonces of a first
+ *   request are left over from an old stream and not checked;
  * - LDS/CDS are full-state (wildcard unless names were given); RDS/EDS/SDS
  *   carry the named subset, with no deletion signal;
  * - several types changing at once go out in PUSH_ORDER, and clusters removed
@@ -31,6 +33,8 @@ interface SotwTypeState {
   subscription: Subscription;
   /** The view last sent; undefined before the first response. */
   sent: SotwView | undefined;
+  /** The `version_info` of the type's first request on this stream: what the client runs after a reconnect. */
+  clientVersion: string;
 }
 
 export function createSotwProtocol(
@@ -57,6 +61,18 @@ export function createSotwProtocol(
     });
   };
 
+  /**
+   * After a reconnect the client's first request names the version it runs;
+   * when that is the view's version nothing is sent (it would be the same).
+   */
+  const resume = (typeUrl: TypeUrl, state: SotwTypeState, view: SotwView): void => {
+    state.sent = view;
+    const status = context.status(typeUrl);
+    status.sentVersion = view.version;
+    status.ackedVersion = view.version;
+    context.logger?.debug('resumed', { type: resourceType(typeUrl).shortName, version: view.version });
+  };
+
   /** Pushes, in PUSH_ORDER, every type in `typeUrls` whose view changed or that `force` names. */
   const push = (
     snapshot: Snapshot,
@@ -68,6 +84,10 @@ export function createSotwProtocol(
       const state = types.get(typeUrl);
       if (!state || !typeUrls.includes(typeUrl)) continue;
       const next = snapshotView(snapshot, typeUrl, state.subscription);
+      if (state.sent === undefined && state.clientVersion !== '' && state.clientVersion === next.version) {
+        resume(typeUrl, state, next);
+        continue;
+      }
       if (force(typeUrl) || state.sent?.version !== next.version) pending.push({ typeUrl, state, next });
     }
     // Make-before-break: clusters dropped from full-state CDS stay until the
@@ -95,41 +115,38 @@ export function createSotwProtocol(
       const status = context.status(typeUrl);
       const nonce = request.responseNonce ?? '';
       let state = types.get(typeUrl);
-      if (nonce !== '' && (!state || nonce !== status.sentNonce)) {
-        context.logger?.debug('ignoring stale request', { typeUrl, nonce, latest: status.sentNonce });
-        return;
-      }
-      if (nonce !== '') {
+      // Nonces live within a stream: on the type's first request any nonce is
+      // left over from an earlier stream and is not checked.
+      if (state && nonce !== '') {
+        if (nonce !== status.sentNonce) {
+          context.logger?.debug('ignoring stale request', { typeUrl, nonce, latest: status.sentNonce });
+          return;
+        }
         if (isNack(request.errorDetail)) {
           context.nack(typeUrl, status.sentVersion, nonce, request.errorDetail ?? {});
         } else {
           context.ack(typeUrl, request.versionInfo ?? '', nonce);
         }
       }
-      const first = !state;
       const update = subscriptionUpdate(
         state?.subscription,
         request.resourceNames ?? [],
         resourceType(typeUrl).fullStateInSotw,
       );
       if (!state) {
-        state = { subscription: update.subscription, sent: undefined };
+        state = {
+          subscription: update.subscription,
+          sent: undefined,
+          clientVersion: request.versionInfo ?? '',
+        };
         types.set(typeUrl, state);
+        const snapshot = context.snapshot();
+        if (snapshot) push(snapshot, [typeUrl], () => true);
+        return;
       }
       state.subscription = update.subscription;
       const snapshot = context.snapshot();
-      if (!snapshot) return; // answered when the node's first snapshot arrives
-      if (first && nonce === '' && (request.versionInfo ?? '') !== '') {
-        const current = snapshotView(snapshot, typeUrl, state.subscription);
-        if (current.version === request.versionInfo) {
-          // Resume after reconnect: the client already runs this view.
-          state.sent = current;
-          status.sentVersion = request.versionInfo;
-          status.ackedVersion = request.versionInfo;
-          return;
-        }
-      }
-      if (first || nonce === '' || update.changed) push(snapshot, [typeUrl], () => true);
+      if (snapshot && (nonce === '' || update.changed)) push(snapshot, [typeUrl], () => true);
     },
     onSnapshot(snapshot: Snapshot) {
       // A type requested before the node had a snapshot was never answered.
