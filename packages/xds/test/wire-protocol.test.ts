@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CLUSTER_TYPE_URL, decodeResource, waitUntil } from '../src/index.ts';
 import { envoyProtoIncludeDirs } from '../src/protos/envoy-protos.ts';
 import { controlPlane, mesh } from './ads-harness.ts';
@@ -53,14 +53,27 @@ function observe(stream: RawStream) {
   return { responses, status: () => status };
 }
 
+const closers: (() => void)[] = [];
+afterEach(() => {
+  for (const close of closers.splice(0)) close();
+});
+
+/** A proto-loader ADS client's SotW stream to `address`, closed after the test. */
+function openStream(address: string) {
+  const client = new (protoLoaderAds())(address, grpc.credentials.createInsecure());
+  const stream = client.StreamAggregatedResources();
+  closers.push(() => {
+    stream.cancel();
+    client.close();
+  });
+  return { stream, seen: observe(stream) };
+}
+
 describe('ADS server with a plain grpc-js + proto-loader client', () => {
   it('serves SotW CDS whose Any values decode to the snapshot resources, and records the ACK', async () => {
     const plane = await controlPlane();
     plane.cache.setSnapshot('raw', mesh());
-    const Ads = protoLoaderAds();
-    const client = new Ads(plane.address, grpc.credentials.createInsecure());
-    const stream = client.StreamAggregatedResources();
-    const seen = observe(stream);
+    const { stream, seen } = openStream(plane.address);
     stream.write({ node: { id: 'raw', locality: {} }, type_url: CLUSTER_TYPE_URL, resource_names: [] });
     await waitUntil(() => seen.responses.length === 1);
     const [response] = seen.responses;
@@ -74,16 +87,12 @@ describe('ADS server with a plain grpc-js + proto-loader client', () => {
     });
     await waitUntil(() => plane.acks.length === 1);
     expect(plane.acks[0]).toMatchObject({ nodeId: 'raw', version: response?.version_info });
-    stream.end();
-    client.close();
   });
 
   it('ignores a NACK with a stale nonce and records one with the latest', async () => {
     const plane = await controlPlane();
     plane.cache.setSnapshot('raw', mesh());
-    const client = new (protoLoaderAds())(plane.address, grpc.credentials.createInsecure());
-    const stream = client.StreamAggregatedResources();
-    const seen = observe(stream);
+    const { stream, seen } = openStream(plane.address);
     stream.write({ node: { id: 'raw' }, type_url: CLUSTER_TYPE_URL });
     await waitUntil(() => seen.responses.length === 1);
     plane.cache.setSnapshot('raw', mesh('10.0.0.1', ['a', 'b', 'c']));
@@ -99,16 +108,12 @@ describe('ADS server with a plain grpc-js + proto-loader client', () => {
     stream.write(nack(second?.nonce));
     await waitUntil(() => plane.nacks.length === 1);
     expect(plane.nacks[0]).toMatchObject({ nonce: second?.nonce, version: second?.version_info });
-    stream.end();
-    client.close();
   });
 
   it("answers a type's first request even when it carries a nonce left over from an earlier stream", async () => {
     const plane = await controlPlane();
     plane.cache.setSnapshot('raw', mesh());
-    const client = new (protoLoaderAds())(plane.address, grpc.credentials.createInsecure());
-    const stream = client.StreamAggregatedResources();
-    const seen = observe(stream);
+    const { stream, seen } = openStream(plane.address);
     stream.write({
       node: { id: 'raw' },
       type_url: CLUSTER_TYPE_URL,
@@ -117,29 +122,22 @@ describe('ADS server with a plain grpc-js + proto-loader client', () => {
     });
     await waitUntil(() => seen.responses.length === 1);
     expect(seen.responses[0]?.resources).toHaveLength(2);
-    stream.end();
-    client.close();
   });
 
   it('ends a stream whose first request has no node.id with INVALID_ARGUMENT', async () => {
     const plane = await controlPlane();
-    const client = new (protoLoaderAds())(plane.address, grpc.credentials.createInsecure());
-    const stream = client.StreamAggregatedResources();
-    const seen = observe(stream);
+    const { stream, seen } = openStream(plane.address);
     stream.write({ type_url: CLUSTER_TYPE_URL });
     await waitUntil(() => seen.status() !== undefined);
     expect(seen.status()?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(plane.opened).toEqual([]);
-    client.close();
   });
 
   it('ends the stream of a node that checkNode refuses, with the reason', async () => {
     const plane = await controlPlane(undefined, undefined, {
       checkNode: (node) => (node.id.includes('~') ? undefined : 'node id is not TYPE~IP~ID~DOMAIN'),
     });
-    const client = new (protoLoaderAds())(plane.address, grpc.credentials.createInsecure());
-    const stream = client.StreamAggregatedResources();
-    const seen = observe(stream);
+    const { stream, seen } = openStream(plane.address);
     stream.write({ node: { id: 'plain' }, type_url: CLUSTER_TYPE_URL });
     await waitUntil(() => seen.status() !== undefined);
     expect(seen.status()).toMatchObject({
@@ -148,22 +146,17 @@ describe('ADS server with a plain grpc-js + proto-loader client', () => {
     });
     expect(plane.opened).toEqual([]);
     expect(plane.closed).toEqual([]);
-    client.close();
   });
 
   it('ignores an unknown type URL and keeps the stream working', async () => {
     const plane = await controlPlane();
     plane.cache.setSnapshot('raw', mesh());
-    const client = new (protoLoaderAds())(plane.address, grpc.credentials.createInsecure());
-    const stream = client.StreamAggregatedResources();
-    const seen = observe(stream);
+    const { stream, seen } = openStream(plane.address);
     stream.write({ node: { id: 'raw' }, type_url: 'type.googleapis.com/no.such.Type' });
     stream.write({ type_url: CLUSTER_TYPE_URL });
     await waitUntil(() => seen.responses.length === 1);
     expect(seen.responses[0]?.type_url).toBe(CLUSTER_TYPE_URL);
     expect(seen.status()).toBeUndefined();
-    stream.end();
-    client.close();
   });
 
   it('fails a stream that sends undecodable bytes and keeps serving others', async () => {
@@ -197,12 +190,8 @@ describe('ADS server with a plain grpc-js + proto-loader client', () => {
     expect(status?.code).not.toBe(grpc.status.OK);
     rawClient.close();
 
-    const client = new (protoLoaderAds())(plane.address, grpc.credentials.createInsecure());
-    const stream = client.StreamAggregatedResources();
-    const seen = observe(stream);
+    const { stream, seen } = openStream(plane.address);
     stream.write({ node: { id: 'raw' }, type_url: CLUSTER_TYPE_URL });
     await waitUntil(() => seen.responses.length === 1);
-    stream.end();
-    client.close();
   });
 });
