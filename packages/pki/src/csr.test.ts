@@ -127,3 +127,38 @@ describe('parseCsr', () => {
     });
   });
 });
+
+describe('parseCsr on hostile input', () => {
+  it('never throws, and accepts only the signed bytes, when a CSR is changed, cut or extended', async () => {
+    const { default: fc } = await import('fast-check');
+    const key = await generateKeyPair({ type: 'ec' });
+    const der = Buffer.from(
+      createCsr({ privateKeyPem: key.privateKeyPem, spiffeId: ID })
+        .replace(/-----[^-]+-----|\s/g, '')
+        .trim(),
+      'base64',
+    );
+    const toPem = (bytes: Buffer) =>
+      `-----BEGIN CERTIFICATE REQUEST-----\n${bytes.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ at: fc.nat({ max: der.length - 1 }), value: fc.integer({ min: 0, max: 255 }) }),
+          { maxLength: 4 },
+        ),
+        fc.nat({ max: der.length }),
+        fc.uint8Array({ maxLength: 8 }),
+        (edits, cut, tail) => {
+          const bytes = Buffer.from(der);
+          for (const edit of edits) bytes[edit.at] = edit.value;
+          const mangled = Buffer.concat([bytes.subarray(0, cut), Buffer.from(tail)]);
+          const result = parseCsr(toPem(mangled));
+          // Only the exact signed bytes are accepted; anything else is a problem, never a throw.
+          if (result.ok) expect(mangled.equals(der)).toBe(true);
+          else expect(result.problems.length).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
