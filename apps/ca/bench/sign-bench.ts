@@ -136,6 +136,8 @@ async function benchKind(label: string, caKeyType: 'ec' | 'rsa', workloadKey: Ke
   }
 }
 
-console.log(`weft-ca signing benchmark: node ${process.version}, ${RUNS} runs x ${SECONDS}s, medians`);
+console.log(
+  `weft-ca signing benchmark: node ${process.version}, OpenSSL ${process.versions.openssl}, ${RUNS} runs x ${SECONDS}s, medians`,
+);
 await benchKind('EC P-256', 'ec', { type: 'ec', curve: 'P-256' });
 await benchKind('RSA 2048', 'rsa', { type: 'rsa', bits: 2048 });
