@@ -37,8 +37,10 @@ function egressAdmits(entry: string, sidecarNamespace: string, service: Service)
 
 /**
  * Services visible to the proxy: exported to its namespace and, when a
- * Sidecar applies, admitted by one of its egress listeners' hosts. Egress
- * listener ports and bind addresses are not applied (see docs/xds-translation.md).
+ * Sidecar applies, admitted by one of its egress listeners' hosts. An egress
+ * listener with a `port` admits only that port of the services it names
+ * (the service is narrowed to the admitted ports). Bind addresses and
+ * capture modes are not applied (see docs/xds-translation.md).
  */
 export function scopedServices(
   push: PushContext,
@@ -49,9 +51,19 @@ export function scopedServices(
   const egress = sidecar?.spec.egress;
   if (!sidecar || !egress || egress.length === 0) return visible;
   const owner = sidecar.metadata.namespace;
-  return visible.filter((service) =>
-    egress.some((listener) => listener.hosts.some((entry) => egressAdmits(entry, owner, service))),
-  );
+  const scoped: Service[] = [];
+  for (const service of visible) {
+    const listeners = egress.filter((l) => l.hosts.some((entry) => egressAdmits(entry, owner, service)));
+    if (listeners.length === 0) continue;
+    if (listeners.some((l) => l.port === undefined)) {
+      scoped.push(service);
+      continue;
+    }
+    const ports = new Set(listeners.map((l) => l.port!.number));
+    const admitted = service.ports.filter((p) => ports.has(p.number));
+    if (admitted.length > 0) scoped.push({ ...service, ports: admitted });
+  }
+  return scoped;
 }
 
 /** Creates the context of one `generateResources` run. */

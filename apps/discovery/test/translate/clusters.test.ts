@@ -266,6 +266,31 @@ spec:
     expect(simulate(docs(reviews, other, scoped), { port: 9080, authority })).toMatchObject(expected);
   });
 
+  it('narrows services to the port of a port-scoped egress listener', () => {
+    const multi = serviceYaml({
+      name: 'api',
+      ports: [
+        { number: 8080, name: 'http', protocol: 'HTTP' },
+        { number: 9090, name: 'http-admin', protocol: 'HTTP' },
+      ],
+      workloads: { v1: '127.0.4.2' },
+    });
+    const portScoped = `apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: { name: default, namespace: default }
+spec:
+  egress:
+  - port: { number: 8080, name: http, protocol: HTTP }
+    hosts: ["./*"]`;
+    const names = generate(docs(multi, portScoped)).resources[CLUSTER_TYPE_URL]?.map((c) => c.name) ?? [];
+    expect(names).toContain('outbound|8080||api.default.svc.cluster.local');
+    expect(names).not.toContain('outbound|9090||api.default.svc.cluster.local');
+    expect(simulate(docs(multi, portScoped), { port: 9090, authority: 'api:9090' })).toMatchObject({
+      listener: 'virtualOutbound',
+      cluster: 'PassthroughCluster',
+    });
+  });
+
   it('sees everything without a Sidecar', () => {
     expect(
       simulate(docs(reviews, other), { port: 9080, authority: 'billing.finance.svc.cluster.local' }).cluster,
