@@ -8,7 +8,7 @@ import type { AuthorizationPolicySpec, Condition, Operation, Source } from '../r
 import { cidrError } from '../schema/checks.ts';
 import type { Reporter } from '../schema/reporter.ts';
 import { array, enumOf, object, string, stringList } from '../schema/schema.ts';
-import { labelSelector, policyTargetReference } from './common-schemas.ts';
+import { checkTargetRefNamespaces, labelSelector, policyTargetReference } from './common-schemas.ts';
 import { type KindDefinition, SECURITY_GROUP, SECURITY_VERSIONS } from './kind-definition.ts';
 
 const SOURCE_FIELDS = [
@@ -24,6 +24,8 @@ const SOURCE_FIELDS = [
   'notRemoteIpBlocks',
   'serviceAccounts',
   'notServiceAccounts',
+  'trustDomains',
+  'notTrustDomains',
 ] as const;
 const OPERATION_FIELDS = [
   'hosts',
@@ -68,6 +70,7 @@ const CONDITION_KEYS = new Set([
   'source.namespace',
   'source.principal',
   'source.serviceAccount',
+  'source.trustDomain',
   'request.auth.principal',
   'request.auth.audiences',
   'request.auth.presenter',
@@ -118,9 +121,20 @@ function portError(port: string): string | undefined {
     : `port ${JSON.stringify(port)} must be a number in 1..65535`;
 }
 
+/** Path templates (`/{*}/x`, `/a/{**}`) put wildcards inside braces; elsewhere `*` only at one end. */
 function pathError(path: string): string | undefined {
-  if (path === '*' || path.startsWith('/') || path.startsWith('*')) return wildcardError(path);
-  return `path ${JSON.stringify(path)} must start with "/" or "*"`;
+  if (path.includes('{')) {
+    const rest = path.replace(/\{\*\*?\}/g, '');
+    return /[{}*]/.test(rest) ? `path template ${JSON.stringify(path)} allows only {*} and {**}` : undefined;
+  }
+  return wildcardError(path);
+}
+
+/** Request paths start with "/": a path that does not can never match (Istio accepts it). */
+function pathWarning(path: string): string | undefined {
+  return path.startsWith('/') || path.startsWith('*')
+    ? undefined
+    : `path ${JSON.stringify(path)} does not start with "/" and never matches`;
 }
 
 function checkSource(src: Source, path: string, report: Reporter): void {
@@ -135,14 +149,15 @@ function checkSource(src: Source, path: string, report: Reporter): void {
     'notRequestPrincipals',
     'namespaces',
     'notNamespaces',
+    'trustDomains',
+    'notTrustDomains',
   ] as const) {
     checkValues(src[field], `${path}.${field}`, wildcardError, report);
   }
-  if (
-    (src.serviceAccounts?.length || src.notServiceAccounts?.length) &&
-    (src.principals?.length || src.notPrincipals?.length)
-  ) {
-    report.error(path, 'serviceAccounts cannot be combined with principals');
+  const serviceAccounts = src.serviceAccounts?.length || src.notServiceAccounts?.length;
+  const identities = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces'] as const;
+  if (serviceAccounts && identities.some((f) => src[f]?.length)) {
+    report.error(path, 'serviceAccounts cannot be combined with principals or namespaces');
   }
 }
 
@@ -151,8 +166,13 @@ function checkOperation(op: Operation, path: string, report: Reporter): void {
     report.error(path, 'operation must set at least one field');
   checkValues(op.ports, `${path}.ports`, portError, report);
   checkValues(op.notPorts, `${path}.notPorts`, portError, report);
-  checkValues(op.paths, `${path}.paths`, pathError, report);
-  checkValues(op.notPaths, `${path}.notPaths`, pathError, report);
+  for (const field of ['paths', 'notPaths'] as const) {
+    checkValues(op[field], `${path}.${field}`, pathError, report);
+    op[field]?.forEach((value, i) => {
+      const warning = pathWarning(value);
+      if (warning) report.warning(`${path}.${field}[${i}]`, warning);
+    });
+  }
   checkValues(op.hosts, `${path}.hosts`, wildcardError, report);
 }
 
@@ -171,7 +191,11 @@ function checkCondition(cond: Condition, path: string, report: Reporter): void {
   }
 }
 
-function semantic(policy: AuthorizationPolicySpec, { report }: { report: Reporter }): void {
+function semantic(
+  policy: AuthorizationPolicySpec,
+  { report, namespace }: { report: Reporter; namespace: string },
+): void {
+  checkTargetRefNamespaces(policy, namespace, report);
   const action = policy.action ?? 'ALLOW';
   if (action === 'CUSTOM' && !policy.provider) report.error('spec.provider', 'required with action CUSTOM');
   if (action !== 'CUSTOM' && policy.provider)

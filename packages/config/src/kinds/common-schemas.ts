@@ -3,6 +3,7 @@
 import { PROTOCOL_NAMES, parseProtocol } from '../mesh/protocol.ts';
 import {
   hostNameError,
+  isDns1123Subdomain,
   labelKeyError,
   labelValueError,
   regexError,
@@ -124,6 +125,10 @@ export const connectionPool = object({
     h2UpgradePolicy: enumOf(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']),
     useClientProtocol: boolean(),
     maxConcurrentStreams: uint32({ max: 0x7fff_ffff }),
+    http2KeepAlive: object(
+      { time: duration({ minMs: 1 }), timeout: duration({ minMs: 1 }), interval: duration({ minMs: 1 }) },
+      { required: ['interval', 'timeout'] },
+    ),
   }),
 });
 
@@ -131,7 +136,7 @@ export const connectionPool = object({
 export const protocolName = string({
   rule: 'an Istio protocol name, any case',
   check: (value, path, report) => {
-    if (!parseProtocol(value)) {
+    if (value !== '' && !parseProtocol(value)) {
       report.error(
         path,
         `unknown protocol ${JSON.stringify(value)}; expected one of ${PROTOCOL_NAMES.join(', ')}`,
@@ -157,10 +162,44 @@ export const labelSelector = object({ matchLabels: labels });
 
 export const policyTargetReference = object(
   {
-    group: string(),
-    kind: string({ nonEmpty: true }),
+    group: string({
+      rule: "'' or a DNS subdomain",
+      check: (group, path, report) => {
+        if (group !== '' && !isDns1123Subdomain(group))
+          report.error(path, `invalid group ${JSON.stringify(group)}`);
+      },
+    }),
+    kind: string({
+      nonEmpty: true,
+      rule: 'a Kubernetes kind name',
+      check: (kind, path, report) => {
+        if (!/^[A-Za-z](?:[-A-Za-z0-9]*[A-Za-z0-9])?$/.test(kind))
+          report.error(path, `invalid kind ${JSON.stringify(kind)}`);
+      },
+    }),
     name: string({ nonEmpty: true }),
     namespace: string(),
   },
   { required: ['kind', 'name'] },
 );
+
+/** Policies attach to workloads of their own namespace: a `targetRef(s)` namespace must be that namespace. */
+export function checkTargetRefNamespaces(
+  spec: { targetRef?: { namespace?: string }; targetRefs?: { namespace?: string }[] },
+  namespace: string,
+  report: Reporter,
+): void {
+  const refs: [{ namespace?: string }, string][] = [];
+  if (spec.targetRef) refs.push([spec.targetRef, 'spec.targetRef']);
+  spec.targetRefs?.forEach((ref, i) => {
+    refs.push([ref, `spec.targetRefs[${i}]`]);
+  });
+  for (const [ref, path] of refs) {
+    if (ref.namespace !== undefined && ref.namespace !== '' && ref.namespace !== namespace) {
+      report.error(
+        `${path}.namespace`,
+        `cross-namespace references are not supported (policy is in ${namespace})`,
+      );
+    }
+  }
+}

@@ -85,9 +85,22 @@ const loadBalancer = object(
     simple: enumOf(['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST']),
     consistentHash,
     localityLbSetting,
-    warmupDurationSecs: duration(),
+    warmupDurationSecs: duration({ deprecated: 'use warmup.duration' }),
+    warmup: object(
+      {
+        duration: duration({ minMs: 1 }),
+        minimumPercent: number({ min: 0, max: 100 }),
+        aggression: number({ min: 1 }),
+      },
+      { required: ['duration'] },
+    ),
   },
-  { exclusive: [['simple', 'consistentHash']] },
+  {
+    exclusive: [
+      ['simple', 'consistentHash'],
+      ['warmup', 'warmupDurationSecs'],
+    ],
+  },
 );
 
 const outlierDetection = object({

@@ -539,3 +539,88 @@ describe('Sidecar', () => {
     expect(problemsOf('Sidecar', {})).toEqual(['warning spec: empty Sidecar: it changes nothing']);
   });
 });
+
+describe('fields of recent Istio releases and edge cases from Istio’s CRD validation', () => {
+  it.each([
+    [
+      'an empty port protocol (unset)',
+      'ServiceEntry',
+      se({ ports: [{ number: 80, name: 'http', protocol: '' }] }),
+    ],
+    [
+      'warmup (slow start)',
+      'DestinationRule',
+      dr({
+        trafficPolicy: {
+          loadBalancer: {
+            simple: 'ROUND_ROBIN',
+            warmup: { duration: '60s', minimumPercent: 5, aggression: 2 },
+          },
+        },
+      }),
+    ],
+    [
+      'HTTP/2 keepalive',
+      'DestinationRule',
+      dr({
+        trafficPolicy: { connectionPool: { http: { http2KeepAlive: { interval: '15s', timeout: '5s' } } } },
+      }),
+    ],
+    ['an abstract unix socket', 'WorkloadEntry', { address: 'unix://@foo' }],
+  ] as const)('accepts %s', (_name, kind, spec) => {
+    expect(errorsOf(kind, spec)).toEqual([]);
+  });
+
+  it.each([
+    [
+      'host "*"',
+      'ServiceEntry',
+      se({ hosts: ['*'] }),
+      'spec.hosts[0]: host "*" is not allowed in a ServiceEntry',
+    ],
+    [
+      'a CIDR with DNS resolution',
+      'ServiceEntry',
+      se({ addresses: ['10.0.0.0/16'], resolution: 'DNS' }),
+      'spec.addresses[0]: CIDR "10.0.0.0/16" is only allowed with resolution NONE or STATIC',
+    ],
+    [
+      'a relative unix socket',
+      'WorkloadEntry',
+      { address: 'unix://relative' },
+      'spec.address: "unix://relative": a unix socket path must be absolute or abstract (@name)',
+    ],
+    [
+      'a unix socket directory',
+      'WorkloadEntry',
+      { address: 'unix:///dir/' },
+      'spec.address: "unix:///dir/": a unix socket path must name a socket, not a directory',
+    ],
+    [
+      'a unix socket with ports',
+      'WorkloadEntry',
+      { address: 'unix://@foo', ports: { http: 80 } },
+      'spec.ports: a unix socket address takes no ports',
+    ],
+    [
+      'a bad port name',
+      'WorkloadEntry',
+      { address: '1.1.1.1', ports: { '@': 80 } },
+      'spec.ports["@"]: invalid port name "@"',
+    ],
+    [
+      'warmup without duration',
+      'DestinationRule',
+      dr({ trafficPolicy: { loadBalancer: { warmup: { minimumPercent: 5 } } } }),
+      'spec.trafficPolicy.loadBalancer.warmup.duration: required',
+    ],
+    [
+      'HTTP/2 keepalive without timeout',
+      'DestinationRule',
+      dr({ trafficPolicy: { connectionPool: { http: { http2KeepAlive: { interval: '15s' } } } } }),
+      'spec.trafficPolicy.connectionPool.http.http2KeepAlive.timeout: required',
+    ],
+  ] as const)('rejects %s', (_name, kind, spec, expected) => {
+    expect(errorsOf(kind, spec)).toContain(expected);
+  });
+});

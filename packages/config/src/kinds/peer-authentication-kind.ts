@@ -25,6 +25,9 @@ const spec = object({
 
 function semantic(pa: PeerAuthenticationSpec, { report }: { report: Reporter }): void {
   const selected = Object.keys(pa.selector?.matchLabels ?? {}).length > 0;
+  if (pa.portLevelMtls && Object.keys(pa.portLevelMtls).length === 0) {
+    report.error('spec.portLevelMtls', 'must list at least one port when set');
+  }
   if (pa.portLevelMtls && Object.keys(pa.portLevelMtls).length > 0 && !selected) {
     report.error('spec.portLevelMtls', 'portLevelMtls requires a selector with matchLabels');
   }

@@ -4,16 +4,16 @@
  * @see https://istio.io/latest/docs/reference/config/security/request_authentication/
  */
 import type { RequestAuthenticationSpec } from '../resources/security-types.ts';
-import { headerNameError, reportIf } from '../schema/checks.ts';
+import { headerNameError, plainHeaderNameError, reportIf } from '../schema/checks.ts';
 import type { Reporter } from '../schema/reporter.ts';
-import { array, boolean, duration, object, string, stringList } from '../schema/schema.ts';
-import { labelSelector, policyTargetReference } from './common-schemas.ts';
+import { array, boolean, duration, object, string } from '../schema/schema.ts';
+import { checkTargetRefNamespaces, labelSelector, policyTargetReference } from './common-schemas.ts';
 import { type KindDefinition, SECURITY_GROUP, SECURITY_VERSIONS } from './kind-definition.ts';
 
 const jwtRule = object(
   {
     issuer: string({ nonEmpty: true }),
-    audiences: stringList(),
+    audiences: array(string({ nonEmpty: true })),
     jwksUri: string({ check: reportIf(jwksUriError) }),
     jwks: string({ check: reportIf(jwksError) }),
     fromHeaders: array(
@@ -22,20 +22,22 @@ const jwtRule = object(
         { required: ['name'] },
       ),
     ),
-    fromParams: stringList(),
-    fromCookies: stringList(),
+    fromParams: array(string({ nonEmpty: true })),
+    fromCookies: array(string({ nonEmpty: true })),
     outputPayloadToHeader: string({ check: reportIf(headerNameError) }),
     forwardOriginalToken: boolean(),
     outputClaimToHeaders: array(
       object(
         {
-          header: string({ nonEmpty: true, check: reportIf(headerNameError) }),
+          header: string({ nonEmpty: true, check: reportIf(plainHeaderNameError) }),
           claim: string({ nonEmpty: true }),
         },
         { required: ['header', 'claim'] },
       ),
     ),
     timeout: duration({ minMs: 1 }),
+    spaceDelimitedClaims: array(string({ nonEmpty: true })),
+    presence: string({ ignored: 'presence is not supported' }),
   },
   { required: ['issuer'], exclusive: [['jwksUri', 'jwks']] },
 );
@@ -72,7 +74,11 @@ function jwksError(jwks: string): string | undefined {
   }
 }
 
-function semantic(ra: RequestAuthenticationSpec, { report }: { report: Reporter }): void {
+function semantic(
+  ra: RequestAuthenticationSpec,
+  { report, namespace }: { report: Reporter; namespace: string },
+): void {
+  checkTargetRefNamespaces(ra, namespace, report);
   const issuers = new Map<string, number>();
   ra.jwtRules?.forEach((rule, i) => {
     const first = issuers.get(rule.issuer);

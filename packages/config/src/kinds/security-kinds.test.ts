@@ -30,6 +30,11 @@ describe('PeerAuthentication', () => {
       'spec.portLevelMtls.http: port "http" must be a number in 1..65535',
     ],
     [
+      'an empty port-level map',
+      { selector: { matchLabels: { app: 'a' } }, portLevelMtls: {} },
+      'spec.portLevelMtls: must list at least one port when set',
+    ],
+    [
       'a selector with matchExpressions',
       { selector: { matchExpressions: [] } },
       'spec.selector.matchExpressions: unknown field',
@@ -58,6 +63,12 @@ describe('AuthorizationPolicy', () => {
     ],
     ['CUSTOM with a provider', { action: 'CUSTOM', provider: { name: 'ext-authz' }, rules: [{}] }],
     ['ports and suffix paths', rule({ to: [{ operation: { ports: ['8080'], notPaths: ['*.png'] } }] })],
+    ['path templates', rule({ to: [{ operation: { paths: ['/path/{*}', '/{**}/template'] } }] })],
+    ['trust domains', rule({ from: [{ source: { trustDomains: ['cluster.local', 'td-*'] } }] })],
+    [
+      'a same-namespace targetRef',
+      { targetRef: { kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'g', namespace: 'default' } },
+    ],
   ])('accepts %s', (_name, spec) => {
     expect(errorsOf('AuthorizationPolicy', spec)).toEqual([]);
   });
@@ -99,9 +110,24 @@ describe('AuthorizationPolicy', () => {
       'spec.rules[0].to[0].operation.ports[0]: port "http" must be a number in 1..65535',
     ],
     [
-      'a path without slash',
-      rule({ to: [{ operation: { paths: ['admin'] } }] }),
-      'spec.rules[0].to[0].operation.paths[0]: path "admin" must start with "/" or "*"',
+      'a path template with a stray wildcard',
+      rule({ to: [{ operation: { paths: ['/{*}/a*b'] } }] }),
+      'spec.rules[0].to[0].operation.paths[0]: path template "/{*}/a*b" allows only {*} and {**}',
+    ],
+    [
+      'serviceAccounts with namespaces',
+      rule({ from: [{ source: { serviceAccounts: ['bar/sa'], namespaces: ['bar'] } }] }),
+      'spec.rules[0].from[0].source: serviceAccounts cannot be combined with principals or namespaces',
+    ],
+    [
+      'a cross-namespace targetRef',
+      { targetRef: { kind: 'Service', name: 'a', namespace: 'other' } },
+      'spec.targetRef.namespace: cross-namespace references are not supported (policy is in default)',
+    ],
+    [
+      'a bad targetRef kind',
+      { targetRef: { group: '', kind: 'Serv_ice', name: 'a' } },
+      'spec.targetRef.kind: invalid kind "Serv_ice"',
     ],
     [
       'a wildcard in the middle',
@@ -130,6 +156,12 @@ describe('AuthorizationPolicy', () => {
     ],
   ])('rejects %s', (_name, spec, expected) => {
     expect(errorsOf('AuthorizationPolicy', spec)).toContain(expected);
+  });
+
+  it('warns that a path without a leading slash never matches (Istio accepts it)', () => {
+    expect(problemsOf('AuthorizationPolicy', rule({ to: [{ operation: { paths: ['admin'] } }] }))).toEqual([
+      'warning spec.rules[0].to[0].operation.paths[0]: path "admin" does not start with "/" and never matches',
+    ]);
   });
 
   it('warns that a DENY policy without rules matches nothing', () => {
@@ -189,6 +221,12 @@ describe('RequestAuthentication', () => {
       'a repeated issuer',
       { jwtRules: [{ issuer: 'a' }, { issuer: 'a' }] },
       'spec.jwtRules[1].issuer: issuer "a" is already used by jwtRules[0]',
+    ],
+    ['an empty audience', jwt({ audiences: [''] }), 'spec.jwtRules[0].audiences[0]: must not be empty'],
+    [
+      'a pseudo-header as output',
+      jwt({ outputClaimToHeaders: [{ header: ':authority', claim: 'x' }] }),
+      'spec.jwtRules[0].outputClaimToHeaders[0].header: ":authority" is a pseudo-header and cannot be set',
     ],
   ])('rejects %s', (_name, spec, expected) => {
     expect(errorsOf('RequestAuthentication', spec)).toContain(expected);

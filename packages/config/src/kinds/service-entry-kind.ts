@@ -11,11 +11,18 @@ import { array, enumOf, map, object, portNumber, string, stringList, uint32 } fr
 import { labels, protocolName } from './common-schemas.ts';
 import { type KindDefinition, NETWORKING_GROUP, NETWORKING_VERSIONS } from './kind-definition.ts';
 
+/** Port names are labels of letters, digits, '-', '_' and '.'. */
+function portNameError(name: string): string | undefined {
+  return /^[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name) && name.length <= 63
+    ? undefined
+    : `invalid port name ${JSON.stringify(name)}`;
+}
+
 const LOCALITY = /^[^/]*(?:\/[^/]*){0,2}$/;
 
 const workloadEntrySpec = object({
   address: string(),
-  ports: map(portNumber()),
+  ports: map(portNumber(), { key: reportIf(portNameError) }),
   labels,
   network: string(),
   locality: string({
@@ -31,7 +38,16 @@ const workloadEntrySpec = object({
 
 const serviceEntrySpec = object(
   {
-    hosts: array(string({ check: reportIf(wildcardHostError) }), { nonEmpty: true }),
+    hosts: array(
+      string({
+        rule: 'host name; a wildcard only as the first label, and not `*` alone',
+        check: (host, path, report) => {
+          const reason = host === '*' ? 'host "*" is not allowed in a ServiceEntry' : wildcardHostError(host);
+          if (reason) report.error(path, reason);
+        },
+      }),
+      { nonEmpty: true },
+    ),
     addresses: array(string({ check: reportIf(cidrError) })),
     ports: array(
       object(
@@ -55,9 +71,18 @@ const serviceEntrySpec = object(
 );
 
 /** Why `address` is not a workload address for `resolution`, or undefined. */
+/** Why a `unix://` address is not a socket path (absolute, or abstract `@name`), or undefined. */
+function unixAddressError(address: string): string | undefined {
+  const path = address.slice('unix://'.length);
+  if (!path.startsWith('/') && !path.startsWith('@'))
+    return `${JSON.stringify(address)}: a unix socket path must be absolute or abstract (@name)`;
+  if (path.endsWith('/') || path === '@')
+    return `${JSON.stringify(address)}: a unix socket path must name a socket, not a directory`;
+  return undefined;
+}
+
 function addressError(address: string, resolution: string): string | undefined {
-  if (address.startsWith('unix://'))
-    return address.length > 'unix://'.length ? undefined : 'unix address needs a path';
+  if (address.startsWith('unix://')) return unixAddressError(address);
   if (isIpAddress(address)) return undefined;
   if (resolution === 'STATIC' || resolution === 'NONE') {
     return `address ${JSON.stringify(address)} must be an IP address or unix:// path with resolution ${resolution}`;
@@ -78,6 +103,9 @@ function checkEndpoint(
   } else {
     const reason = addressError(endpoint.address, resolution);
     if (reason) report.error(`${path}.address`, reason);
+    if (endpoint.address.startsWith('unix://') && Object.keys(endpoint.ports ?? {}).length > 0) {
+      report.error(`${path}.ports`, 'a unix socket address takes no ports');
+    }
   }
   if (portNames) {
     for (const name of Object.keys(endpoint.ports ?? {})) {
@@ -92,6 +120,15 @@ function checkEndpoint(
 
 function semanticServiceEntry(se: ServiceEntrySpec, { report }: { report: Reporter }): void {
   const resolution = se.resolution ?? 'NONE';
+  if (resolution !== 'NONE' && resolution !== 'STATIC') {
+    se.addresses?.forEach((address, i) => {
+      if (address.includes('/'))
+        report.error(
+          `spec.addresses[${i}]`,
+          `CIDR ${JSON.stringify(address)} is only allowed with resolution NONE or STATIC`,
+        );
+    });
+  }
   const names = new Set<string>();
   const numbers = new Set<number>();
   se.ports?.forEach((port, i) => {

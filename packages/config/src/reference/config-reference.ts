@@ -31,14 +31,15 @@ const SEMANTIC_NOTES: Record<Kind, string[]> = {
     'A port name is used by one port number only.',
   ],
   ServiceEntry: [
-    'Port names and port numbers are unique.',
+    'Port names and port numbers are unique; a host may not be `*` alone.',
+    'CIDR `addresses` only with resolution NONE or STATIC.',
     '`resolution: NONE` (the default) takes no `endpoints`; `STATIC` needs `endpoints` or `workloadSelector`, and its endpoint addresses are IPs or `unix://` paths; `DNS_ROUND_ROBIN` takes at most one endpoint.',
     'DNS resolution without endpoints cannot resolve a wildcard host.',
     'Endpoint `ports` keys name ports declared in `spec.ports`.',
     'In the mesh model, each host is a Service; endpoints come from `endpoints`, from WorkloadEntries of the same namespace selected by `workloadSelector`, or (DNS without either) the host itself. The workload port is the endpoint port of the same name, else `targetPort`, else the port number.',
   ],
   WorkloadEntry: [
-    '`address` is required unless `network` names a remote network; it is an IP, a host name or a `unix://` path.',
+    '`address` is required unless `network` names a remote network; it is an IP, a host name or a `unix://` socket path (absolute or abstract `@name`, no `ports`).',
     '`serviceAccount` defaults to `default`; `weight` to 1.',
   ],
   Sidecar: [
@@ -55,18 +56,19 @@ const SEMANTIC_NOTES: Record<Kind, string[]> = {
   AuthorizationPolicy: [
     'Empty-rule semantics, as Istio: an ALLOW policy without rules (including `spec: {}`) allows nothing for the workloads it selects; a rule `{}` matches every request; a DENY or AUDIT policy without rules matches nothing (warning).',
     'A request matches a rule when it matches any `from`, any `to` and all `when` entries.',
-    '`source` and `operation` must set at least one field; `serviceAccounts` cannot be combined with `principals`.',
-    'IP blocks are IPs or CIDRs; ports are numbers 1..65535; paths start with `/` or `*`; `*` only at the start or the end of principals, namespaces, hosts and paths.',
+    '`source` and `operation` must set at least one field; `serviceAccounts` cannot be combined with `principals` or `namespaces`.',
+    'IP blocks are IPs or CIDRs; ports are numbers 1..65535; `*` only at the start or the end of principals, namespaces, trust domains, hosts and paths; path templates may use `{*}` and `{**}`; a path not starting with `/` is a warning (it never matches).',
+    '`targetRef`/`targetRefs` must not name another namespace.',
     'Condition keys are those Istio documents (`source.ip`, `remote.ip`, `source.namespace`, `source.principal`, `request.auth.*`, `request.headers[...]`, `destination.ip`, `destination.port`, `connection.sni`, ...), with `values` or `notValues`.',
     '`provider` is required with, and only allowed with, action `CUSTOM`; CUSTOM is validated only (not enforced, warning).',
   ],
   RequestAuthentication: [
     '`jwks` is a JSON Web Key Set with a `keys` list; `jwksUri` an http(s) URL; not both.',
-    'Each issuer appears in one rule only.',
+    'Each issuer appears in one rule only; `targetRef`/`targetRefs` must not name another namespace.',
   ],
 };
 
-function escape(text: string): string {
+function escapePipes(text: string): string {
   return text.replaceAll('|', '\\|');
 }
 
@@ -76,7 +78,7 @@ function kindSection(kind: Kind): string {
   const table = [
     '| field | type | status | validation |',
     '| --- | --- | --- | --- |',
-    ...rows.map((r) => `| \`${r.path}\` | ${r.type} | ${r.status} | ${escape(r.rules.join('; '))} |`),
+    ...rows.map((r) => `| \`${r.path}\` | ${r.type} | ${r.status} | ${escapePipes(r.rules.join('; '))} |`),
   ];
   return [
     `## ${kind}`,

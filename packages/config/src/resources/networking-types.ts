@@ -268,7 +268,10 @@ export interface LoadBalancerSettings {
   simple?: SimpleLB;
   consistentHash?: ConsistentHashLB;
   localityLbSetting?: LocalityLoadBalancerSetting;
+  /** Deprecated; prefer `warmup.duration`. */
   warmupDurationSecs?: string;
+  /** Slow start: ramp traffic to new endpoints over `duration`. */
+  warmup?: { duration: string; minimumPercent?: number; aggression?: number };
 }
 
 export interface TCPSettings {
@@ -288,6 +291,7 @@ export interface HTTPSettings {
   h2UpgradePolicy?: 'DEFAULT' | 'DO_NOT_UPGRADE' | 'UPGRADE';
   useClientProtocol?: boolean;
   maxConcurrentStreams?: number;
+  http2KeepAlive?: { time?: string; timeout: string; interval: string };
 }
 
 export interface ConnectionPoolSettings {

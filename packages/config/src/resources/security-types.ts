@@ -52,6 +52,8 @@ export interface Source {
   notRemoteIpBlocks?: string[];
   serviceAccounts?: string[];
   notServiceAccounts?: string[];
+  trustDomains?: string[];
+  notTrustDomains?: string[];
 }
 
 export interface Operation {
@@ -123,6 +125,9 @@ export interface JWTRule {
   forwardOriginalToken?: boolean;
   outputClaimToHeaders?: ClaimToHeader[];
   timeout?: string;
+  /** Claims whose space-separated string value is matched as a list (e.g. `scope`). */
+  spaceDelimitedClaims?: string[];
+  presence?: string;
 }
 
 export interface RequestAuthenticationSpec {

@@ -120,6 +120,13 @@ export function headerNameError(name: string): string | undefined {
   return TOKEN.test(bare) ? undefined : `invalid header name ${JSON.stringify(name)}`;
 }
 
+/** An HTTP header name that is not a pseudo-header (headers Weft adds or sets). */
+export function plainHeaderNameError(name: string): string | undefined {
+  return name.startsWith(':')
+    ? `${JSON.stringify(name)} is a pseudo-header and cannot be set`
+    : headerNameError(name);
+}
+
 /** A Kubernetes label key (`[prefix/]name`) . */
 export function labelKeyError(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
@@ -146,5 +153,6 @@ CHECK_RULES.set(wildcardHostError, 'host name; a wildcard only as the first labe
 CHECK_RULES.set(cidrError, 'IP address or CIDR block');
 CHECK_RULES.set(regexError, 'RE2 regex that compiles (no lookaround or backreferences)');
 CHECK_RULES.set(headerNameError, 'HTTP header name (token)');
+CHECK_RULES.set(plainHeaderNameError, 'HTTP header name, not a pseudo-header');
 CHECK_RULES.set(labelKeyError, 'Kubernetes label key');
 CHECK_RULES.set(labelValueError, 'Kubernetes label value');
