@@ -141,6 +141,8 @@ describe('SotW ADS', () => {
     expect(names(other, CLUSTER_TYPE_URL)).toEqual(['a', 'b', 'bad']);
     const status = plane.ads.syncStatus().find((s) => s.nodeId === 'n1');
     expect(status?.types[CLUSTER_TYPE_URL]?.lastNack?.message).toBe('cluster "bad": unsupported');
+    expect(status?.types[CLUSTER_TYPE_URL]?.nackCount).toBe(1);
+    expect(status?.types[ENDPOINT_TYPE_URL]?.nackCount).toBe(0);
     expect(status?.types[CLUSTER_TYPE_URL]?.ackedVersion).toBe(goodCds);
 
     // Same content again (a rebuilt snapshot): nothing is resent for the NACKed type.

@@ -66,6 +66,8 @@ export interface TypeSyncStatus {
   readonly sentVersion: string;
   readonly sentNonce: string;
   readonly ackedVersion: string;
+  /** NACKs of this type on this stream (always set by the server; optional so hand-built statuses stay valid). */
+  readonly nackCount?: number;
   readonly lastNack?: NackRecord;
 }
 

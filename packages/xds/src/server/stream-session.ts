@@ -25,6 +25,7 @@ export interface TypeStatusRecord {
   sentVersion: string;
   sentNonce: string;
   ackedVersion: string;
+  nackCount: number;
   lastNack?: NackRecord;
 }
 
@@ -93,7 +94,7 @@ export function runStream<Req extends RequestCommon, Res>(
   const status = (typeUrl: TypeUrl): TypeStatusRecord => {
     let record = statuses.get(typeUrl);
     if (!record) {
-      record = { sentVersion: '', sentNonce: '', ackedVersion: '' };
+      record = { sentVersion: '', sentNonce: '', ackedVersion: '', nackCount: 0 };
       statuses.set(typeUrl, record);
     }
     return record;
@@ -122,7 +123,9 @@ export function runStream<Req extends RequestCommon, Res>(
     },
     nack(typeUrl, version, nonce, detail) {
       const errorDetail = { code: detail.code ?? 0, message: detail.message ?? '' };
-      status(typeUrl).lastNack = { version, nonce, message: errorDetail.message, at: clock() };
+      const record = status(typeUrl);
+      record.nackCount += 1;
+      record.lastNack = { version, nonce, message: errorDetail.message, at: clock() };
       logger?.warn('nack', { type: TYPE_SHORT_NAMES[typeUrl], version, nonce, error: errorDetail.message });
       options.onNack?.({ nodeId: (node as NodeInfo).id, streamId, typeUrl, version, nonce, errorDetail });
     },
