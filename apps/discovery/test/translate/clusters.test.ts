@@ -223,6 +223,24 @@ spec: { address: 127.0.0.8, labels: { app: reviews, version: v1 }, locality: eu-
     });
   });
 
+  it('leaves endpoints without an IP address out of EDS, with a warning', () => {
+    const yaml = docs(
+      reviews,
+      `apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: { name: reviews-vm, namespace: default }
+spec: { address: reviews-vm.example.internal, labels: { app: reviews, version: v1 } }`,
+    );
+    const generated = generate(yaml);
+    const cla = generated.resources[ENDPOINT_TYPE_URL]?.find(
+      (r) => r.name === `outbound|9080||${REVIEWS}`,
+    )?.body;
+    expect(JSON.stringify(cla)).not.toContain('reviews-vm.example.internal');
+    expect(generated.warnings).toContain(
+      `outbound|9080||${REVIEWS}: endpoint default/reviews-vm address "reviews-vm.example.internal" is not an IP address; left out of EDS`,
+    );
+  });
+
   it('uses the workload port from the WorkloadEntry port map', () => {
     const yaml = docs(
       serviceYaml({

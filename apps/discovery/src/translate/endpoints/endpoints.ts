@@ -7,6 +7,7 @@
  * priorities are contiguous from 0: gRPC's proxyless client rejects or drops
  * anything else (grpc-js-xds endpoint-resource-type.ts).
  */
+import { isIP } from 'node:net';
 import type { Endpoint, LocalityLoadBalancerSetting } from '@weft/config';
 import { labelsMatch } from '../../model/hosts.ts';
 import type { OutboundCluster } from '../clusters/outbound-clusters.ts';
@@ -44,12 +45,23 @@ function lbEndpoint(endpoint: Endpoint): Body {
   };
 }
 
-/** Endpoints of the cluster's service port, narrowed to its subset's labels, deduplicated by address:port. */
+/**
+ * Endpoints of the cluster's service port, narrowed to its subset's labels,
+ * deduplicated by address:port. EDS carries IP addresses only (Envoy and gRPC
+ * reject anything else), so endpoints with a DNS name or socket path are
+ * left out with a warning.
+ */
 export function clusterEndpoints(ctx: TranslateContext, cluster: OutboundCluster): Endpoint[] {
   const seen = new Set<string>();
   const out: Endpoint[] = [];
   for (const endpoint of ctx.push.model.endpoints(cluster.service.hostname, cluster.port.number)) {
     if (!labelsMatch(cluster.subset?.labels, endpoint.labels)) continue;
+    if (isIP(endpoint.address) === 0) {
+      ctx.warn(
+        `${cluster.name}: endpoint ${endpoint.workload} address "${endpoint.address}" is not an IP address; left out of EDS`,
+      );
+      continue;
+    }
     const key = `${endpoint.address}:${endpoint.port}`;
     if (seen.has(key)) continue;
     seen.add(key);

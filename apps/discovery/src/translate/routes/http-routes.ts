@@ -62,7 +62,8 @@ function forwardAction(ctx: TranslateContext, http: HTTPRoute, scope: ActionScop
   const retries = retryPolicy(ctx, http.retries);
   if (retries) action.retryPolicy = retries;
   const mirrors = mirrorPolicies(ctx, http, scope);
-  if (mirrors.length > 0 && !ctx.proxyless) action.requestMirrorPolicies = mirrors;
+  if (mirrors.length > 0 && ctx.proxyless) ctx.warn('mirror is not supported for proxyless gRPC; not sent');
+  else if (mirrors.length > 0) action.requestMirrorPolicies = mirrors;
   if (http.rewrite?.uri !== undefined) action.prefixRewrite = http.rewrite.uri;
   if (http.rewrite?.uriRegexRewrite?.match !== undefined) {
     action.regexRewrite = {
@@ -139,7 +140,9 @@ export function translateHttpRoute(
       const fault = faultConfig(ctx, http.fault);
       if (fault) perFilter[PER_FILTER.fault] = fault;
     }
-    if (http.corsPolicy && !ctx.proxyless) perFilter[PER_FILTER.cors] = corsConfig(ctx, http.corsPolicy);
+    if (http.corsPolicy && ctx.proxyless)
+      ctx.warn('corsPolicy is not supported for proxyless gRPC; not sent');
+    else if (http.corsPolicy) perFilter[PER_FILTER.cors] = corsConfig(ctx, http.corsPolicy);
     if (Object.keys(perFilter).length > 0) route.typedPerFilterConfig = perFilter;
     return route;
   });
