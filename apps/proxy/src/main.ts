@@ -35,6 +35,11 @@ async function main(): Promise<number> {
         .finally(() => process.exit(0));
     }, flags.drainTimeMs).unref();
   };
+  // Last line of defence: a bug in one connection's handling must not take the proxy down.
+  process.on('uncaughtException', (error) =>
+    logger.error('uncaught exception', { error, stack: error.stack }),
+  );
+  process.on('unhandledRejection', (error) => logger.error('unhandled rejection', { error }));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   try {

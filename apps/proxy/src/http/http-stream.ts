@@ -16,7 +16,7 @@ import type { WeightedClusterConfig } from '../config/route-action-config.ts';
 import type { RouteConfig, RouteEntryConfig, VirtualHostConfig } from '../config/route-config.ts';
 import { applyHeaderMutation } from './header-mutation.ts';
 import type { HttpConnectionManagerRuntime } from './http-connection-manager.ts';
-import type { ResponseFlagCode } from './response-flags.ts';
+import { ResponseFlag, type ResponseFlagCode } from './response-flags.ts';
 
 /** The structural subset of node's ServerResponse / Http2ServerResponse the proxy uses. */
 export interface DownstreamResponse {
@@ -142,7 +142,14 @@ export class HttpStream {
     if (this.extraResponseHeaders) Object.assign(headers, this.extraResponseHeaders);
     headers.server = this.hcm.config.serverName;
     this.status = status;
-    this.res.writeHead(status, headers);
+    try {
+      this.res.writeHead(status, headers);
+    } catch {
+      // A header node refuses to write (e.g. invalid for HTTP/2): fail this stream, not the process.
+      this.status = 0;
+      this.addFlag(ResponseFlag.UpstreamProtocolError);
+      this.reset();
+    }
   }
 
   /**

@@ -29,6 +29,8 @@ export const ResponseFlag = {
   FaultInjected: 'FI',
   /** Stream idle timeout. */
   StreamIdleTimeout: 'SI',
+  /** Upstream protocol error (e.g. a response header that cannot be forwarded). */
+  UpstreamProtocolError: 'UPE',
   /** Downstream protocol error. */
   DownstreamProtocolError: 'DPE',
 } as const;
