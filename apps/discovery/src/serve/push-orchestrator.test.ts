@@ -44,8 +44,9 @@ function edsCluster(name: string, withEndpoints = true): Resource[] {
 
 /**
  * A translator whose output is one EDS cluster per ServiceEntry in the proxy's
- * namespace; ServiceEntries named `broken-*` get no ClusterLoadAssignment and
- * `throw-*` make generation throw. Counts generations.
+ * namespace; ServiceEntries named `broken-*` get no ClusterLoadAssignment,
+ * `throw-*` make generation throw, `key-bug` the view key and `context-bug`
+ * the push context. Counts generations.
  */
 function fakeTranslator() {
   const calls = { generate: 0 };
@@ -59,8 +60,14 @@ function fakeTranslator() {
         typeof n.metadata.NAMESPACE === 'string' ? n.metadata.NAMESPACE : name.slice(name.indexOf('.') + 1);
       return { ok: true, proxy: { type, namespace } };
     },
-    createPushContext: (objects, _mesh, version) => ({ version, objects }),
-    proxyViewKey: (proxy) => proxy.namespace,
+    createPushContext: (objects, _mesh, version) => {
+      if (objects.some((o) => o.metadata.name === 'context-bug')) throw new Error('push context bug');
+      return { version, objects };
+    },
+    proxyViewKey: (proxy, push) => {
+      if (push.objects.some((o) => o.metadata.name === 'key-bug')) throw new Error('view key bug');
+      return proxy.namespace;
+    },
     generateResources: (proxy, push) => {
       calls.generate += 1;
       const mine = push.objects.filter((o) => o.metadata.namespace === proxy.namespace);
@@ -244,6 +251,27 @@ describe('createPushOrchestrator', () => {
     orchestrator.connect({ id, metadata: { NAMESPACE: 'other' } });
     expect(clusterNames(cache, id)).toEqual(['z']);
     expect(orchestrator.proxies()[0]!.streams).toBe(2);
+  });
+
+  it.each([
+    ['the push context', 'context-bug', 'push context bug'],
+    ['the view key', 'key-bug', 'proxy view key: view key bug'],
+  ])('keeps serving when %s throws', (_name, objectName, error) => {
+    vi.useFakeTimers();
+    const { orchestrator, store, cache } = setup();
+    const n = node('p1', 'default');
+    orchestrator.connect(n);
+    orchestrator.pushNow();
+    const before = cache.getSnapshot(n.id);
+    store.apply(serviceEntry(objectName));
+    expect(() => vi.advanceTimersByTime(100)).not.toThrow();
+    expect(cache.getSnapshot(n.id)).toBe(before);
+    const report = orchestrator.pushNow();
+    expect(report.error ?? orchestrator.proxies()[0]!.generationError).toBe(error);
+    store.delete('ServiceEntry', 'default', objectName);
+    orchestrator.pushNow();
+    expect(orchestrator.proxies()[0]!.generationError).toBeUndefined();
+    orchestrator.close();
   });
 
   it('clears the snapshot when the last stream of a node closes', () => {

@@ -59,6 +59,8 @@ export interface PushReport {
   proxiesUpdated: number;
   /** Distinct proxy views generated in this push. */
   viewsGenerated: number;
+  /** Set when no push context could be built; the previous one stays current. */
+  error?: string;
 }
 
 /** The orchestrator's view of one connected proxy, for /debug/syncz. */
@@ -172,18 +174,29 @@ export function createPushOrchestrator<P extends TranslatedProxy, C extends { re
       const snapshot = createSnapshot(interner.intern(resources));
       return { ok: true, snapshot, warnings, consistencyProblems: snapshot.consistencyCheck() };
     } catch (cause) {
-      return { ok: false, error: cause instanceof Error ? cause.message : String(cause) };
+      return { ok: false, error: errorText(cause) };
     }
   };
 
-  /** Brings one proxy up to `context`; returns the type URLs it changed. */
-  const update = (entry: ProxyEntry<P>, context: C, memo: Map<string, Generation>): TypeUrl[] => {
-    const key = translator.proxyViewKey(entry.proxy, context);
+  /** The proxy's resources under `context`, generated once per view key. */
+  const generationFor = (entry: ProxyEntry<P>, context: C, memo: Map<string, Generation>): Generation => {
+    let key: string;
+    try {
+      key = translator.proxyViewKey(entry.proxy, context);
+    } catch (cause) {
+      return { ok: false, error: `proxy view key: ${errorText(cause)}` };
+    }
     let generation = memo.get(key);
     if (generation === undefined) {
       generation = generate(entry, context);
       memo.set(key, generation);
     }
+    return generation;
+  };
+
+  /** Brings one proxy up to `context`; returns the type URLs it changed. */
+  const update = (entry: ProxyEntry<P>, context: C, memo: Map<string, Generation>): TypeUrl[] => {
+    const generation = generationFor(entry, context, memo);
     if (!generation.ok) {
       if (entry.generationError !== generation.error) {
         log.error('resource generation failed; the proxy keeps its previous snapshot', {
@@ -227,7 +240,23 @@ export function createPushOrchestrator<P extends TranslatedProxy, C extends { re
     const started = now();
     pushCount += 1;
     const version = String(pushCount);
-    const context = translator.createPushContext(store.all(), mesh, version);
+    let context: C;
+    try {
+      context = translator.createPushContext(store.all(), mesh, version);
+    } catch (cause) {
+      const error = errorText(cause);
+      log.error('push context failed; proxies keep their snapshots', { pushVersion: version, error });
+      const report: PushReport = {
+        version,
+        durationSeconds: (now() - started) / 1000,
+        changedTypes: {},
+        proxiesUpdated: 0,
+        viewsGenerated: 0,
+        error,
+      };
+      options.onPush?.(report);
+      return report;
+    }
     push = context;
     const memo = new Map<string, Generation>();
     const changedTypes: Partial<Record<TypeUrl, number>> = {};
@@ -315,6 +344,10 @@ function versionsOf(snapshot: Snapshot): Partial<Record<TypeUrl, string>> {
   const out: Partial<Record<TypeUrl, string>> = {};
   for (const t of PUSH_ORDER) if (snapshot.resources(t).size > 0) out[t] = snapshot.version(t);
   return out;
+}
+
+function errorText(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
