@@ -84,18 +84,22 @@ export function serviceYaml(spec: ServiceSpec): string {
       `  workloadSelector: { labels: { app: ${spec.name} } }`,
     ].join('\n'),
     ...Object.entries(spec.workloads ?? { v1: '127.0.0.10' }).map(([version, address]) =>
-      [
-        'apiVersion: networking.istio.io/v1',
-        'kind: WorkloadEntry',
-        `metadata: { name: ${spec.name}-${version}, namespace: ${namespace} }`,
-        'spec:',
-        `  address: ${address}`,
-        `  serviceAccount: ${spec.name}`,
-        `  labels: { app: ${spec.name}, version: ${version} }`,
-      ].join('\n'),
+      workloadEntryYaml(
+        `${spec.name}-${version}`,
+        `address: ${address}, serviceAccount: ${spec.name}, labels: { app: ${spec.name}, version: ${version} }`,
+        namespace,
+      ),
     ),
   ];
   return docs.join('\n---\n');
+}
+
+/** One WorkloadEntry (namespace default unless given); `spec` is the YAML flow mapping's inside. */
+export function workloadEntryYaml(name: string, spec: string, namespace = 'default'): string {
+  return `apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: { name: ${name}, namespace: ${namespace} }
+spec: { ${spec} }`;
 }
 
 /** Joins YAML documents. */

@@ -6,7 +6,17 @@
 import { CLUSTER_TYPE_URL, ENDPOINT_TYPE_URL, LISTENER_TYPE_URL } from '@weft/xds';
 import { describe, expect, it } from 'vitest';
 import { generateResources } from '../../src/translate/index.ts';
-import { docs, generate, istio, push, routeAction, serviceYaml, sidecar, simulate } from './builders.ts';
+import {
+  docs,
+  generate,
+  istio,
+  push,
+  routeAction,
+  serviceYaml,
+  sidecar,
+  simulate,
+  workloadEntryYaml,
+} from './builders.ts';
 
 const REVIEWS = 'reviews.default.svc.cluster.local';
 const reviews = serviceYaml({ name: 'reviews', workloads: { v1: '127.0.0.4', v2: '127.0.0.5' } });
@@ -193,10 +203,10 @@ describe('EDS', () => {
   it('carries health, weight and locality of each workload', () => {
     const yaml = docs(
       reviews,
-      `apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: { name: reviews-eu, namespace: default }
-spec: { address: 127.0.0.8, labels: { app: reviews, version: v1 }, locality: eu-west1/a, weight: 5 }`,
+      workloadEntryYaml(
+        'reviews-eu',
+        'address: 127.0.0.8, labels: { app: reviews, version: v1 }, locality: eu-west1/a, weight: 5',
+      ),
     );
     const cla = generate(yaml).resources[ENDPOINT_TYPE_URL]?.find(
       (r) => r.name === `outbound|9080||${REVIEWS}`,
@@ -226,10 +236,10 @@ spec: { address: 127.0.0.8, labels: { app: reviews, version: v1 }, locality: eu-
   it('leaves endpoints without an IP address out of EDS, with a warning', () => {
     const yaml = docs(
       reviews,
-      `apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: { name: reviews-vm, namespace: default }
-spec: { address: reviews-vm.example.internal, labels: { app: reviews, version: v1 } }`,
+      workloadEntryYaml(
+        'reviews-vm',
+        'address: reviews-vm.example.internal, labels: { app: reviews, version: v1 }',
+      ),
     );
     const generated = generate(yaml);
     const cla = generated.resources[ENDPOINT_TYPE_URL]?.find(
@@ -248,10 +258,7 @@ spec: { address: reviews-vm.example.internal, labels: { app: reviews, version: v
         ports: [{ number: 80, name: 'http', protocol: 'HTTP', targetPort: 8080 }],
         workloads: {},
       }),
-      `apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: { name: api-1, namespace: default }
-spec: { address: 127.0.0.9, labels: { app: api }, ports: { http: 18080 } }`,
+      workloadEntryYaml('api-1', 'address: 127.0.0.9, labels: { app: api }, ports: { http: 18080 }'),
     );
     expect(simulate(yaml, { port: 80, authority: 'api' }).endpoint).toBe('127.0.0.9:18080');
   });

@@ -6,7 +6,7 @@ import { ENDPOINT_TYPE_URL } from '@weft/xds';
 import { describe, expect, it } from 'vitest';
 import { parseProxy } from '../../src/model/index.ts';
 import { generateResources, proxyViewKey } from '../../src/translate/index.ts';
-import { docs, istio, proxyless, push, serviceYaml, sidecar } from './builders.ts';
+import { docs, istio, proxyless, push, serviceYaml, sidecar, workloadEntryYaml } from './builders.ts';
 
 const mesh = docs(
   serviceYaml({ name: 'reviews', workloads: { v1: '127.0.0.4', v2: '127.0.0.5' } }),
@@ -72,11 +72,11 @@ describe('locality load balancing', () => {
     ['region', '127.0.0.13', 'us-east/b'],
     ['far', '127.0.0.14', 'eu-west/a'],
     ['farther', '127.0.0.15', 'ap-south/a'],
-  ].map(
-    ([name, address, locality]) => `apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: { name: reviews-${name}, namespace: default }
-spec: { address: ${address}, locality: ${locality}, labels: { app: reviews } }`,
+  ].map(([name, address, locality]) =>
+    workloadEntryYaml(
+      `reviews-${name}`,
+      `address: ${address}, locality: ${locality}, labels: { app: reviews }`,
+    ),
   );
   const withPolicy = (trafficPolicy: string) =>
     docs(
