@@ -45,6 +45,18 @@ function nodeOf(message: unknown): ProxyNode | undefined {
   return { id: node.id, metadata, ...(locality === undefined ? {} : { locality }) };
 }
 
+/** Runs `check`; a check that throws refuses the node rather than breaking the gRPC server. */
+function safeCheck(check: NodeCheck, node: ProxyNode): ReturnType<NodeCheck> {
+  try {
+    return check(node);
+  } catch (error) {
+    return {
+      ok: false,
+      reason: `node check failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+}
+
 /** Creates the interceptor; pass it in `new grpc.Server({ interceptors: [...] })`. */
 export function createNodeCheckInterceptor(options: NodeCheckInterceptorOptions): grpc.ServerInterceptor {
   return (method, call) => {
@@ -61,7 +73,7 @@ export function createNodeCheckInterceptor(options: NodeCheckInterceptorOptions)
               if (!checked) {
                 checked = true;
                 const node = nodeOf(message);
-                const verdict = node === undefined ? { ok: true as const } : options.check(node);
+                const verdict = node === undefined ? { ok: true as const } : safeCheck(options.check, node);
                 if (!verdict.ok && node !== undefined) {
                   refused = true;
                   options.onRefused?.({ nodeId: node.id, reason: verdict.reason, peer: call.getPeer() });
