@@ -125,7 +125,14 @@ export async function startDiscoveryServer<P extends TranslatedProxy, C extends 
     logger: log.child({ component: 'source' }),
     onProblems: createProblemLog(log.child({ component: 'source' })),
   });
-  if (!created.ok) throw new DiscoveryStartError('SOURCE_UNAVAILABLE', created.message);
+  /** Shuts the metrics registry down if this server created it. */
+  const releaseMetrics = async (): Promise<void> => {
+    if (options.metrics === undefined) await metricsRegistry.shutdown();
+  };
+  if (!created.ok) {
+    await releaseMetrics();
+    throw new DiscoveryStartError('SOURCE_UNAVAILABLE', created.message);
+  }
   const sources: ConfigSource[] = [created.source];
 
   const cache = createSnapshotCache({
@@ -153,6 +160,7 @@ export async function startDiscoveryServer<P extends TranslatedProxy, C extends 
   } catch (cause) {
     orchestrator.close();
     await Promise.allSettled(sources.map((s) => s.stop()));
+    await releaseMetrics();
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new DiscoveryStartError('SOURCE_START_FAILED', `config source failed to start: ${reason}`, cause);
   }
@@ -235,7 +243,7 @@ export async function startDiscoveryServer<P extends TranslatedProxy, C extends 
         closeHttp(httpServer),
         ...sources.map((s) => s.stop()),
       ]);
-      if (options.metrics === undefined) await metricsRegistry.shutdown();
+      await releaseMetrics();
     })();
     return closing;
   };
