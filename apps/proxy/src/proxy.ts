@@ -20,6 +20,7 @@ import {
 import { serverAddress, startAdminServer } from './admin/admin-server.ts';
 import type { ProxyServices } from './http/http-connection-manager.ts';
 import { ListenerManager } from './listeners/listener-manager.ts';
+import { ListenerWarmer } from './listeners/listener-warming.ts';
 import type { TcpProxyServices } from './tcp/tcp-proxy.ts';
 import { type AccessLogRecord, ProxyTelemetry } from './telemetry/proxy-telemetry.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
@@ -56,7 +57,7 @@ export interface WeftProxy {
   readonly config: ConfigState;
   /** The ADS client, when driven by xDS. */
   readonly ads: AdsClient | undefined;
-  /** True once CDS and LDS have each been applied once. */
+  /** True once CDS and LDS have each been applied and no listener is warming. */
   isReady(): boolean;
   /** Envoy-style config dump of the accepted resources. */
   configDump(): unknown;
@@ -103,6 +104,21 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     },
   });
   const applied = new Set<TypeUrl>();
+  const warmer = new ListenerWarmer(now);
+  let warmTimer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+  /** Binds/updates the warm listeners; re-checks while some are still warming. */
+  const reconcileListeners = (): void => {
+    if (closed) return;
+    const active = warmer.select(state.listeners, (name) => state.routes.has(name));
+    listenerUpdate = listenerUpdate.then(() => listeners.setListeners(active));
+    const warming = warmer.warming(state.listeners);
+    if (warming.length > 0)
+      logger.info('listeners warming until their routes arrive', { listeners: warming });
+    if (warmTimer) clearTimeout(warmTimer);
+    warmTimer = warming.length > 0 ? setTimeout(reconcileListeners, 1000) : undefined;
+    warmTimer?.unref();
+  };
   let listenerUpdate: Promise<void> = Promise.resolve();
   const apply = (typeUrl: TypeUrl): void => {
     applied.add(typeUrl);
@@ -111,10 +127,8 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
       clusters.setEndpoints(state.endpoints);
     } else if (typeUrl === ENDPOINT_TYPE_URL) {
       clusters.setEndpoints(state.endpoints);
-    } else if (typeUrl === LISTENER_TYPE_URL) {
-      const snapshot = new Map(state.listeners);
-      listenerUpdate = listenerUpdate.then(() => listeners.setListeners(snapshot));
     }
+    if (typeUrl === LISTENER_TYPE_URL || typeUrl === ROUTE_TYPE_URL) reconcileListeners();
     logger.debug('config applied', { typeUrl, version: state.versions.get(typeUrl as ProxyTypeUrl) });
   };
 
@@ -140,7 +154,10 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
       resources: [...(state.resources.get(typeUrl)?.values() ?? [])].map((r) => safeJson(r)),
     })),
   });
-  const isReady = (): boolean => applied.has(CLUSTER_TYPE_URL) && applied.has(LISTENER_TYPE_URL);
+  const isReady = (): boolean =>
+    applied.has(CLUSTER_TYPE_URL) &&
+    applied.has(LISTENER_TYPE_URL) &&
+    warmer.warming(state.listeners).length === 0;
 
   let admin: http.Server | undefined;
   const adminOption = options.admin === undefined ? { host: '127.0.0.1', port: 15000 } : options.admin;
@@ -156,7 +173,6 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     });
   }
 
-  let closed = false;
   return {
     adminAddress: admin ? serverAddress(admin) : undefined,
     listenerAddress: (name) => listeners.address(name),
@@ -169,6 +185,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     close: async () => {
       if (closed) return;
       closed = true;
+      if (warmTimer) clearTimeout(warmTimer);
       ads?.close();
       await listenerUpdate.catch(() => {});
       listeners.close();

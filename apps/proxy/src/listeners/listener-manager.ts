@@ -236,13 +236,15 @@ export class ListenerManager {
 
   /**
    * Applies the full listener set (LDS is state of the world). Binds new
-   * listeners before closing replaced ones; never rejects (bind failures
-   * are reported through onEvent and leave the previous listener serving).
+   * listeners before closing replaced ones; a listener given the same
+   * config object is left alone. Never rejects (bind failures are reported
+   * through onEvent and leave the previous listener serving).
    */
   async setListeners(configs: ReadonlyMap<string, ListenerConfig>): Promise<void> {
     for (const [name, config] of configs) {
       if (config.apiListener || !config.bindToPort) continue;
       const existing = this.active.get(name);
+      if (existing?.config === config) continue;
       const target = this.target(config);
       const sameAddress =
         existing &&

@@ -8,7 +8,13 @@
  * twice. Both are synchronous and never throw.
  */
 import type { Resource } from '@weft/xds';
-import { CLUSTER_TYPE_URL, ENDPOINT_TYPE_URL, LISTENER_TYPE_URL, ROUTE_TYPE_URL } from '@weft/xds';
+import {
+  CLUSTER_TYPE_URL,
+  ENDPOINT_TYPE_URL,
+  LISTENER_TYPE_URL,
+  ROUTE_TYPE_URL,
+  resourceVersion,
+} from '@weft/xds';
 import { type ClusterConfig, compileCluster } from '../config/cluster-config.ts';
 import { compileClusterLoadAssignment, type EndpointsConfig } from '../config/endpoint-config.ts';
 import { compileListener, type ListenerConfig } from '../config/listener-config.ts';
@@ -30,6 +36,16 @@ const COMPILERS: { [T in ProxyTypeUrl]: (body: Record<string, unknown>) => Compi
   [LISTENER_TYPE_URL]: compileListener,
   [ROUTE_TYPE_URL]: (body) => compileRouteConfiguration(body),
 };
+
+/** True when two resources encode to the same bytes (content hash; memoised by @weft/xds). */
+function sameContent(a: Resource, b: Resource): boolean {
+  if (a === b) return true;
+  try {
+    return resourceVersion(a) === resourceVersion(b);
+  } catch {
+    return false;
+  }
+}
 
 /** True for the four types the proxy consumes (SDS comes later). */
 export function isProxyTypeUrl(typeUrl: string): typeUrl is ProxyTypeUrl {
@@ -83,8 +99,11 @@ export class ConfigState {
     const previousResources = this.resources.get(typeUrl);
     store.clear();
     for (const [name, resource] of resources) {
-      let compiled = pending.get(resource);
-      if (compiled === undefined && previousResources?.get(name) === resource) compiled = previous.get(name);
+      // An unchanged resource keeps its compiled object, so listeners and clusters
+      // that did not change are not rebuilt (no drained connections, no new pools).
+      const before = previousResources?.get(name);
+      let compiled = before !== undefined && sameContent(before, resource) ? previous.get(name) : undefined;
+      compiled ??= pending.get(resource);
       if (compiled === undefined) {
         const result = (COMPILERS[typeUrl] as (body: Record<string, unknown>) => Compiled<unknown>)(
           resource.body,
