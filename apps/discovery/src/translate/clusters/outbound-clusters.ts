@@ -133,9 +133,17 @@ export function buildOutboundClusters(ctx: TranslateContext): OutboundCluster[] 
   return clusters.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** BlackHoleCluster: a STATIC cluster with no endpoints; connections to it fail. */
+/**
+ * BlackHoleCluster: a STATIC cluster with no endpoints; connections to it
+ * fail. The empty load assignment says so explicitly (same meaning to Envoy).
+ */
 export function blackHoleCluster(): Body {
-  return { name: BLACKHOLE_CLUSTER, type: 'STATIC', connectTimeout: duration(DEFAULT_CONNECT_TIMEOUT_MS) };
+  return {
+    name: BLACKHOLE_CLUSTER,
+    type: 'STATIC',
+    connectTimeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
+    loadAssignment: { clusterName: BLACKHOLE_CLUSTER },
+  };
 }
 
 /** PassthroughCluster: forwards to the connection's original destination. */
