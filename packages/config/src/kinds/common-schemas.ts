@@ -12,6 +12,7 @@ import {
 } from '../schema/checks.ts';
 import type { Reporter } from '../schema/reporter.ts';
 import {
+  array,
   boolean,
   duration,
   enumOf,
@@ -102,6 +103,10 @@ export const serverTlsSettings = object({
   minProtocolVersion: enumOf(['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3']),
   maxProtocolVersion: enumOf(['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3']),
   cipherSuites: stringList(),
+  caCertCredentialName: string(),
+  tlsCertificates: array(
+    object({ serverCertificate: string(), privateKey: string(), caCertificates: string() }),
+  ),
 });
 
 export const connectionPool = object({

@@ -11,6 +11,7 @@ import {
   boolean,
   duration,
   enumOf,
+  integer,
   map,
   number,
   object,
@@ -25,7 +26,14 @@ const consistentHash = object(
   {
     httpHeaderName: string({ nonEmpty: true }),
     httpCookie: object(
-      { name: string({ nonEmpty: true }), path: string(), ttl: duration() },
+      {
+        name: string({ nonEmpty: true }),
+        path: string(),
+        ttl: duration(),
+        attributes: array(
+          object({ name: string({ nonEmpty: true }), value: string() }, { required: ['name'] }),
+        ),
+      },
       { required: ['name'] },
     ),
     useSourceIp: boolean(),
@@ -85,6 +93,12 @@ const loadBalancer = object(
     simple: enumOf(['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST']),
     consistentHash,
     localityLbSetting,
+    zoneAwareLbSetting: object({
+      enabled: boolean(),
+      failover: array(object({ from: string(), to: string() })),
+      failoverPriority: stringList(),
+      minClusterSize: integer({ min: 0 }),
+    }),
     warmupDurationSecs: duration({ deprecated: 'use warmup.duration' }),
     warmup: object(
       {
@@ -98,6 +112,7 @@ const loadBalancer = object(
   {
     exclusive: [
       ['simple', 'consistentHash'],
+      ['localityLbSetting', 'zoneAwareLbSetting'],
       ['warmup', 'warmupDurationSecs'],
     ],
   },
@@ -113,6 +128,7 @@ const outlierDetection = object({
   baseEjectionTime: duration({ minMs: 1 }),
   maxEjectionPercent: number({ min: 0, max: 100 }),
   minHealthPercent: number({ min: 0, max: 100 }),
+  outlierDetectionHttpErrorCodes: array(integer({ min: 100, max: 599 })),
 });
 
 const portTrafficPolicy = object(
@@ -134,6 +150,11 @@ const trafficPolicyFields = {
     },
     { required: ['targetHost', 'targetPort'], ignored: 'tunnel settings are not supported' },
   ),
+  retryBudget: object({
+    percent: number({ min: 0, max: 100 }),
+    minRetryConcurrency: uint32(),
+    budgetInterval: duration({ minMs: 1 }),
+  }),
   proxyProtocol: object({ version: enumOf(['V1', 'V2']) }, { ignored: 'proxyProtocol is not supported' }),
 };
 const trafficPolicy = object(trafficPolicyFields);

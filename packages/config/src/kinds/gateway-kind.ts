@@ -35,13 +35,9 @@ export function namespacedHostError(value: string): string | undefined {
   const slash = value.indexOf('/');
   const namespace = slash === -1 ? undefined : value.slice(0, slash);
   const host = slash === -1 ? value : value.slice(slash + 1);
-  if (
-    namespace !== undefined &&
-    namespace !== '*' &&
-    namespace !== '.' &&
-    namespace !== '~' &&
-    !isDns1123Label(namespace)
-  ) {
+  // `~ns/` excludes hosts of a namespace (Sidecar egress); a bare `~` means any namespace.
+  const name = namespace?.startsWith('~') && namespace.length > 1 ? namespace.slice(1) : namespace;
+  if (name !== undefined && name !== '*' && name !== '.' && name !== '~' && !isDns1123Label(name)) {
     return `invalid namespace ${JSON.stringify(namespace)} in ${JSON.stringify(value)}: expected "*", ".", "~" or a namespace name`;
   }
   return host === '*' ? undefined : wildcardHostError(host);

@@ -624,3 +624,126 @@ describe('fields of recent Istio releases and edge cases from Istio’s CRD vali
     expect(errorsOf(kind, spec)).toContain(expected);
   });
 });
+
+describe('fields added in recent Istio API releases', () => {
+  it.each([
+    [
+      'a prefix redirect',
+      'VirtualService',
+      vs([
+        {
+          match: [{ uri: { prefix: '/foo/' } }],
+          redirect: { authority: 'foo.example.com', prefixRewrite: '/' },
+        },
+      ]),
+    ],
+    [
+      'retry backoff and previous hosts',
+      'VirtualService',
+      vs([
+        { ...route(dest('a')), retries: { attempts: 2, backoff: '25ms', retryIgnorePreviousHosts: true } },
+      ]),
+    ],
+    [
+      'routing on a JWT claim',
+      'VirtualService',
+      vs([
+        { match: [{ headers: { '@request.auth.claims.groups': { exact: 'group1' } } }], ...route(dest('a')) },
+      ]),
+    ],
+    [
+      'zone-aware load balancing',
+      'DestinationRule',
+      dr({
+        trafficPolicy: {
+          loadBalancer: {
+            simple: 'LEAST_REQUEST',
+            zoneAwareLbSetting: { enabled: true, failover: [{ from: 'us-east', to: 'eu-west' }] },
+          },
+        },
+      }),
+    ],
+    [
+      'a retry budget and outlier error codes',
+      'DestinationRule',
+      dr({
+        trafficPolicy: {
+          retryBudget: { percent: 20, minRetryConcurrency: 3 },
+          outlierDetection: { outlierDetectionHttpErrorCodes: [502, 503] },
+        },
+      }),
+    ],
+    [
+      'cookie attributes',
+      'DestinationRule',
+      dr({
+        trafficPolicy: {
+          loadBalancer: {
+            consistentHash: {
+              httpCookie: { name: 'u', ttl: '0s', attributes: [{ name: 'SameSite', value: 'Strict' }] },
+            },
+          },
+        },
+      }),
+    ],
+    [
+      'excluded egress namespaces',
+      'Sidecar',
+      { egress: [{ hosts: ['*/*', '~prod-us2/*', '~/bar.example.com'] }] },
+    ],
+    [
+      'several server certificates',
+      'Gateway',
+      {
+        servers: [
+          {
+            port: { number: 443, name: 'https', protocol: 'HTTPS' },
+            hosts: ['a.com'],
+            tls: { mode: 'SIMPLE', credentialNames: ['rsa', 'ecdsa'], caCertCredentialName: 'ca' },
+          },
+        ],
+      },
+    ],
+  ] as const)('accepts %s', (_name, kind, spec) => {
+    expect(errorsOf(kind, spec)).toEqual([]);
+  });
+
+  it.each([
+    [
+      'redirect uri with prefixRewrite',
+      'VirtualService',
+      vs([{ redirect: { uri: '/a', prefixRewrite: '/' } }]),
+      'spec.http[0].redirect: only one of uri, prefixRewrite may be set',
+    ],
+    [
+      'locality and zone-aware settings together',
+      'DestinationRule',
+      dr({
+        trafficPolicy: {
+          loadBalancer: { localityLbSetting: { enabled: true }, zoneAwareLbSetting: { enabled: true } },
+        },
+      }),
+      'spec.trafficPolicy.loadBalancer: only one of localityLbSetting, zoneAwareLbSetting may be set',
+    ],
+    [
+      'an outlier error code out of range',
+      'DestinationRule',
+      dr({ trafficPolicy: { outlierDetection: { outlierDetectionHttpErrorCodes: [700] } } }),
+      'spec.trafficPolicy.outlierDetection.outlierDetectionHttpErrorCodes[0]: 700 out of range: must be in 100..599',
+    ],
+    [
+      'a field set in both spellings',
+      'VirtualService',
+      vs([{ redirect: { redirectCode: 301, redirect_code: 302 } }]),
+      'spec.http[0].redirect.redirect_code: set twice, as redirect_code and redirectCode',
+    ],
+  ] as const)('rejects %s', (_name, kind, spec, expected) => {
+    expect(errorsOf(kind, spec)).toContain(expected);
+  });
+
+  it('accepts proto field names (snake_case) with a warning and normalizes them', () => {
+    expect(problemsOf('VirtualService', vs([{ redirect: { uri: '/a', redirect_code: 302 } }]))).toEqual([
+      'warning spec.http[0].redirect.redirect_code: proto field name; write redirectCode (Kubernetes accepts only camelCase)',
+    ]);
+  });
+});

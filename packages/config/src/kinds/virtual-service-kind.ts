@@ -8,6 +8,7 @@ import {
   headerNameError,
   isDns1123Label,
   isIpAddress,
+  matchHeaderNameError,
   regexError,
   reportIf,
   wildcardHostError,
@@ -42,13 +43,13 @@ const httpMatchRequest = object({
   scheme: stringMatch,
   method: stringMatch,
   authority: stringMatch,
-  headers: map(stringMatch, { key: reportIf(headerNameError) }),
+  headers: map(stringMatch, { key: reportIf(matchHeaderNameError) }),
   port: portNumber(),
   sourceLabels: labels,
   gateways: stringList(),
   queryParams: map(stringMatch),
   ignoreUriCase: boolean(),
-  withoutHeaders: map(stringMatch, { key: reportIf(headerNameError) }),
+  withoutHeaders: map(stringMatch, { key: reportIf(matchHeaderNameError) }),
   sourceNamespace: string(),
   statPrefix: string(),
 });
@@ -67,6 +68,7 @@ const httpRedirect = object(
     port: portNumber(),
     derivePort: enumOf(['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT']),
     scheme: string(),
+    prefixRewrite: string(),
     redirectCode: uint32({
       rule: '301, 302, 303, 307 or 308',
       check: (code, path, report) => {
@@ -75,7 +77,12 @@ const httpRedirect = object(
       },
     }),
   },
-  { exclusive: [['port', 'derivePort']] },
+  {
+    exclusive: [
+      ['port', 'derivePort'],
+      ['uri', 'prefixRewrite'],
+    ],
+  },
 );
 
 const httpRewrite = object(
@@ -124,6 +131,8 @@ const httpRetry = object({
     },
   }),
   retryRemoteLocalities: boolean(),
+  retryIgnorePreviousHosts: boolean(),
+  backoff: duration({ minMs: 1 }),
 });
 
 const GRPC_STATUS = [

@@ -43,7 +43,7 @@ const SEMANTIC_NOTES: Record<Kind, string[]> = {
     '`serviceAccount` defaults to `default`; `weight` to 1.',
   ],
   Sidecar: [
-    'Egress hosts are `namespace/dnsName` (`*/`, `./` and `~/` allowed).',
+    'Egress hosts are `namespace/dnsName` (`*/`, `./` and `~/` allowed); `~ns/` excludes the hosts of namespace `ns`.',
     'Only one egress listener may omit `port`.',
     '`ingress[].defaultEndpoint` is `127.0.0.1:PORT`, `0.0.0.0:PORT` or `unix://PATH`.',
     '`outboundTrafficPolicy.egressProxy` only with mode `ALLOW_ANY`.',
@@ -120,7 +120,8 @@ export function renderConfigReference(): string {
     '`namespace` a DNS-1123 label defaulting to `default`, `labels`, `annotations`,',
     '`resourceVersion`, `generation`; other Kubernetes metadata such as `uid` is',
     'accepted and dropped), `spec`, and `status` (ignored). Unknown fields are errors',
-    '(with a "did you mean" hint); `null` values count as absent. Durations are',
+    '(with a "did you mean" hint); proto field names (`prefix_rewrite`) are read as',
+    'their camelCase name with a warning; `null` values count as absent. Durations are',
     'written as Istio does: `10s`, `1.5s`, `250ms`, `1m30s`, `1h`. `kind: List`',
     'documents (as `kubectl get -o yaml` writes them) are expanded.',
     '',

@@ -104,6 +104,8 @@ export interface HTTPRedirect {
   derivePort?: 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT';
   scheme?: string;
   redirectCode?: number;
+  /** Replace the matched prefix (the match must be a prefix match); exclusive with `uri`. */
+  prefixRewrite?: string;
 }
 
 export interface HTTPDirectResponse {
@@ -132,6 +134,9 @@ export interface HTTPRetry {
   perTryTimeout?: string;
   retryOn?: string;
   retryRemoteLocalities?: boolean;
+  retryIgnorePreviousHosts?: boolean;
+  /** Base interval of the retry backoff. */
+  backoff?: string;
 }
 
 /** A percentage in [0, 100], fractional allowed. */
@@ -230,6 +235,7 @@ export interface TrafficPolicy {
   portLevelSettings?: PortTrafficPolicy[];
   tunnel?: { protocol?: string; targetHost: string; targetPort: number };
   proxyProtocol?: { version?: 'V1' | 'V2' };
+  retryBudget?: { percent?: number; minRetryConcurrency?: number; budgetInterval?: string };
 }
 
 export interface Subset {
@@ -248,7 +254,7 @@ export type SimpleLB =
 
 export interface ConsistentHashLB {
   httpHeaderName?: string;
-  httpCookie?: { name: string; path?: string; ttl?: string };
+  httpCookie?: { name: string; path?: string; ttl?: string; attributes?: { name: string; value?: string }[] };
   useSourceIp?: boolean;
   httpQueryParameterName?: string;
   ringHash?: { minimumRingSize?: number };
@@ -264,10 +270,18 @@ export interface LocalityLoadBalancerSetting {
   enabled?: boolean;
 }
 
+export interface ZoneAwareLoadBalancerSetting {
+  enabled?: boolean;
+  failover?: { from?: string; to?: string }[];
+  failoverPriority?: string[];
+  minClusterSize?: number;
+}
+
 export interface LoadBalancerSettings {
   simple?: SimpleLB;
   consistentHash?: ConsistentHashLB;
   localityLbSetting?: LocalityLoadBalancerSetting;
+  zoneAwareLbSetting?: ZoneAwareLoadBalancerSetting;
   /** Deprecated; prefer `warmup.duration`. */
   warmupDurationSecs?: string;
   /** Slow start: ramp traffic to new endpoints over `duration`. */
@@ -310,6 +324,8 @@ export interface OutlierDetection {
   baseEjectionTime?: string;
   maxEjectionPercent?: number;
   minHealthPercent?: number;
+  /** HTTP status codes counted as errors for ejection (default 5xx). */
+  outlierDetectionHttpErrorCodes?: number[];
 }
 
 export type ClientTLSMode = 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
@@ -367,6 +383,8 @@ export interface ServerTLSSettings {
   minProtocolVersion?: TLSProtocol;
   maxProtocolVersion?: TLSProtocol;
   cipherSuites?: string[];
+  caCertCredentialName?: string;
+  tlsCertificates?: { serverCertificate?: string; privateKey?: string; caCertificates?: string }[];
 }
 
 export interface Server {

@@ -120,6 +120,15 @@ export function headerNameError(name: string): string | undefined {
   return TOKEN.test(bare) ? undefined : `invalid header name ${JSON.stringify(name)}`;
 }
 
+/**
+ * A header name in a route match: an HTTP header name, or a JWT claim as
+ * Istio routes on it (`@request.auth.claims.groups`, `@request.auth.claims[a.b]`).
+ */
+export function matchHeaderNameError(name: string): string | undefined {
+  if (/^@request\.auth\.claims(?:\.[^.[\]]+|\[[^\]]+\])+$/.test(name)) return undefined;
+  return headerNameError(name);
+}
+
 /** An HTTP header name that is not a pseudo-header (headers Weft adds or sets). */
 export function plainHeaderNameError(name: string): string | undefined {
   return name.startsWith(':')
@@ -153,6 +162,7 @@ CHECK_RULES.set(wildcardHostError, 'host name; a wildcard only as the first labe
 CHECK_RULES.set(cidrError, 'IP address or CIDR block');
 CHECK_RULES.set(regexError, 'RE2 regex that compiles (no lookaround or backreferences)');
 CHECK_RULES.set(headerNameError, 'HTTP header name (token)');
+CHECK_RULES.set(matchHeaderNameError, 'HTTP header name, or a JWT claim `@request.auth.claims.<name>`');
 CHECK_RULES.set(plainHeaderNameError, 'HTTP header name, not a pseudo-header');
 CHECK_RULES.set(labelKeyError, 'Kubernetes label key');
 CHECK_RULES.set(labelValueError, 'Kubernetes label value');

@@ -136,22 +136,35 @@ export function walkSchema(schema: Schema, value: unknown, path: string, report:
 function walkObject(schema: ObjectSchema, value: unknown, path: string, report: Reporter): unknown {
   if (!isPlainObject(value)) return expected(path, 'an object', value, report);
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    const fieldPath = childPath(path, key);
+  for (const [written, item] of Object.entries(value)) {
+    const fieldPath = childPath(path, written);
+    // Protobuf's JSON mapping also accepts the proto field name (`prefix_rewrite`); Kubernetes does not.
+    const camel = written.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    const key =
+      Object.hasOwn(schema.fields, written) || !Object.hasOwn(schema.fields, camel) ? written : camel;
     const fieldSchema = Object.hasOwn(schema.fields, key) ? schema.fields[key] : undefined;
     if (!fieldSchema) {
-      report.error(fieldPath, `unknown field${suggestion(key, Object.keys(schema.fields))}`);
+      report.error(fieldPath, `unknown field${suggestion(written, Object.keys(schema.fields))}`);
       continue;
     }
+    if (key !== written) {
+      if (Object.hasOwn(value, key)) {
+        report.error(fieldPath, `set twice, as ${written} and ${key}`);
+        continue;
+      }
+      report.warning(fieldPath, `proto field name; write ${key} (Kubernetes accepts only camelCase)`);
+    }
     if (item === null || item === undefined) continue;
-    const walked = walkSchema(fieldSchema, item, fieldPath, report);
+    const walked = walkSchema(fieldSchema, item, childPath(path, key), report);
     if (walked !== undefined) out[key] = walked;
   }
+  const present = (field: string) =>
+    out[field] !== undefined || (value[field] !== undefined && value[field] !== null);
   for (const field of schema.required ?? []) {
-    if (value[field] === undefined || value[field] === null) report.error(childPath(path, field), 'required');
+    if (!present(field)) report.error(childPath(path, field), 'required');
   }
   for (const group of schema.exclusive ?? []) {
-    const set = group.filter((field) => value[field] !== undefined && value[field] !== null);
+    const set = group.filter(present);
     if (set.length > 1) report.error(path, `only one of ${set.join(', ')} may be set`);
   }
   schema.check?.(out, path, report);
