@@ -78,7 +78,11 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     server.bindAsync(
       `${hostForBind(options.address.host)}:${options.address.port}`,
       credentials,
-      (error, bound) => (error ? reject(error) : resolve(bound)),
+      (error, bound) => {
+        if (!error) return resolve(bound);
+        server.forceShutdown();
+        reject(error);
+      },
     );
   });
   return {
