@@ -74,6 +74,34 @@ function routes(extraRoutes: Body[] = []): Body {
     virtualHost('noretry', ['noretry.local'], [routeTo('a')]),
     virtualHost('timeout', ['timeout.local'], [routeTo('slow', { prefix: '/' }, { timeout: duration(100) })]),
     virtualHost(
+      'pertry',
+      ['pertry.local'],
+      [
+        routeTo(
+          'slow',
+          { prefix: '/' },
+          {
+            retryPolicy: {
+              retryOn: '5xx',
+              numRetries: { value: 1 },
+              perTryTimeout: duration(100),
+              retryBackOff: { baseInterval: duration(1) },
+            },
+          },
+        ),
+      ],
+    ),
+    virtualHost(
+      'idle',
+      ['idle.local'],
+      [routeTo('slow', { prefix: '/' }, { timeout: duration(0), idleTimeout: duration(100) })],
+    ),
+    virtualHost(
+      'hash',
+      ['hash.local'],
+      [routeTo('ab-hash', { prefix: '/' }, { hashPolicy: [{ header: { headerName: 'x-user' } }] })],
+    ),
+    virtualHost(
       'faults',
       ['fault.local'],
       [
@@ -129,13 +157,17 @@ function routes(extraRoutes: Body[] = []): Body {
 
 function config(extraRoutes: Body[] = [], routeBody: Body = routes(extraRoutes)): ConfigSet {
   return {
-    clusters: ['a', 'b', 'ab', 'slow', 'empty'].map((n) => edsCluster(n)),
+    clusters: [
+      ...['a', 'b', 'ab', 'slow', 'empty'].map((n) => edsCluster(n)),
+      edsCluster('ab-hash', { lbPolicy: 'RING_HASH' }),
+    ],
     endpoints: [
       clusterLoadAssignment('a', [{ port: a.port }]),
       clusterLoadAssignment('b', [{ port: b.port }]),
       clusterLoadAssignment('ab', [{ port: a.port }, { port: b.port }]),
       clusterLoadAssignment('slow', [{ port: slow.port }]),
       clusterLoadAssignment('empty', []),
+      clusterLoadAssignment('ab-hash', [{ port: a.port }, { port: b.port }]),
     ],
     listeners: [listener('http', 0, [filterChain(httpConnectionManager('8080'))])],
     routes: [routeBody],
@@ -187,6 +219,7 @@ beforeEach(() => {
     x.requests.length = 0;
     x.statuses = [];
     x.delayMs = 0;
+    x.delays = [];
   }
 });
 
@@ -288,6 +321,64 @@ describe('retries and timeouts', () => {
   });
 });
 
+describe('more timeouts and hashing', () => {
+  it('retries after a per-try timeout', async () => {
+    slow.delays = [1000];
+    const started = Date.now();
+    const res = await get('pertry.local');
+    expect(res.status).toBe(200);
+    expect(slow.requests).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(900);
+  });
+
+  it('answers 408 SI when the stream stays idle', async () => {
+    slow.delayMs = 1000;
+    const res = await get('idle.local');
+    expect(res.status).toBe(408);
+    expect(accessLog.at(-1)?.response_flags).toBe('SI');
+  });
+
+  it('sends one user to one host with ring hash on a header', async () => {
+    const hostsFor = async (user: string) => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 5; i++) seen.add((await get('hash.local', '/', { 'x-user': user })).json().backend);
+      return seen;
+    };
+    const all = new Set<string>();
+    for (let u = 0; u < 12; u++) {
+      const seen = await hostsFor(`user-${u}`);
+      expect(seen.size).toBe(1);
+      for (const h of seen) all.add(h);
+    }
+    expect([...all].sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe('delta ADS', () => {
+  it('serves the same config over the incremental protocol', async () => {
+    const delta = await startProxy({
+      discoveryAddress: plane.address,
+      adsMode: 'delta',
+      node: { id: NODE_ID },
+      admin: null,
+      logger: createLogger({ name: 'weft-proxy', level: 'error' }),
+    });
+    try {
+      await waitUntil(
+        () => delta.isReady() && delta.listenerAddress('http') !== undefined,
+        'delta proxy ready',
+      );
+      const res = await request(`http://127.0.0.1:${delta.listenerAddress('http')!.port}/`, {
+        headers: { host: 'a.local' },
+      });
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+    } finally {
+      await delta.close();
+    }
+  });
+});
+
 describe('fault injection', () => {
   it('aborts with the configured status', async () => {
     const res = await get('fault.local', '/abort');
@@ -347,7 +438,7 @@ describe('admin', () => {
     const dump = (await (await request(`${base}/config_dump`)).body.json()) as {
       configs: Array<{ resources: unknown[] }>;
     };
-    expect(dump.configs.map((c) => c.resources.length)).toEqual([5, 5, 1, 1]);
+    expect(dump.configs.map((c) => c.resources.length)).toEqual([6, 6, 1, 1]);
     const prom = await (await request(`${base}/stats/prometheus`)).body.text();
     expect(prom).toContain('weft_proxy_requests_total');
   });

@@ -34,6 +34,8 @@ export class ForwardedRequest {
   private request: UpstreamRequest | undefined;
   private hash: number | undefined;
   private routeTimer: Timer | undefined;
+  /** Stream idle timer (route idleTimeout, else the HCM's streamIdleTimeout); refreshed on upstream activity. */
+  idleTimer: Timer | undefined;
   current: Attempt | undefined;
 
   constructor(stream: HttpStream, action: ForwardAction) {
@@ -79,6 +81,8 @@ export class ForwardedRequest {
     if (this.action.timeoutMs > 0) {
       this.routeTimer = services.setTimer(() => this.onRouteTimeout(), this.action.timeoutMs);
     }
+    const idleMs = this.action.idleTimeoutMs ?? stream.hcm.config.streamIdleTimeoutMs;
+    if (idleMs > 0) this.idleTimer = services.setTimer(() => this.onIdleTimeout(), idleMs);
     stream.onComplete(() => this.onStreamComplete());
     const base = {
       method: stream.method,
@@ -282,9 +286,19 @@ export class ForwardedRequest {
     this.fail(error, false);
   }
 
+  /** Envoy's stream idle timeout: 408 before a response started, else a reset; flag SI. */
+  private onIdleTimeout(): void {
+    this.idleTimer = undefined;
+    const current = this.current;
+    this.current = undefined;
+    current?.cancel(new UpstreamError('TIMEOUT', 'stream idle timeout'));
+    this.stream.localReply(408, 'stream timeout', ResponseFlag.StreamIdleTimeout);
+  }
+
   private onStreamComplete(): void {
     const services = this.stream.hcm.services;
     if (this.routeTimer) services.clearTimer(this.routeTimer);
+    if (this.idleTimer) services.clearTimer(this.idleTimer);
     const current = this.current;
     this.current = undefined;
     current?.cancel(new UpstreamError('CANCELLED', 'downstream went away'));
@@ -365,6 +379,7 @@ class Attempt implements UpstreamHandler {
       stream.addFlag(ResponseFlag.UpstreamRetryLimitExceeded);
     }
     stream.upstreamHost = this.host.key;
+    forward.idleTimer?.refresh();
     const out: OutgoingHttpHeaders = {};
     for (const name in headers) {
       const value = headers[name];
@@ -376,6 +391,7 @@ class Attempt implements UpstreamHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.finished || this.discard) return true;
+    this.forward.idleTimer?.refresh();
     const stream = this.forward.stream;
     stream.bytesSent += chunk.length;
     if (stream.res.write(chunk)) return true;

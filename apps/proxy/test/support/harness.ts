@@ -92,13 +92,21 @@ export interface Backend {
   statuses: number[];
   /** Delay before answering, in ms. */
   delayMs: number;
+  /** Per-request delays, consumed one per request before falling back to delayMs. */
+  delays: number[];
   close(): Promise<void>;
 }
 
 /** A backend answering `{ backend, url, headers }` as JSON, with scripted statuses and delay. */
 export async function startBackend(name: string): Promise<Backend> {
   const requests: Backend['requests'] = [];
-  const backend = { name, requests, statuses: [] as number[], delayMs: 0 } as Backend & { port: number };
+  const backend = {
+    name,
+    requests,
+    statuses: [] as number[],
+    delayMs: 0,
+    delays: [] as number[],
+  } as Backend & { port: number };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -116,7 +124,8 @@ export async function startBackend(name: string): Promise<Backend> {
         });
         res.end(payload);
       };
-      if (backend.delayMs > 0) setTimeout(answer, backend.delayMs);
+      const delay = backend.delays.shift() ?? backend.delayMs;
+      if (delay > 0) setTimeout(answer, delay);
       else answer();
     });
   });
