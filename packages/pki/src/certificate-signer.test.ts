@@ -23,11 +23,12 @@ const dir = useTempDir();
 const ID = workloadId('a', 'x');
 
 describe('signing an openssl CSR, judged by openssl', () => {
-  it.each<{ name: string; ca: KeyPairOptions; workload: 'ec-p256' | 'ec-p384' | 'rsa-2048' }>([
+  it.each<{ name: string; ca: KeyPairOptions; workload: 'ec-p256' | 'ec-p384' | 'rsa-2048' | 'rsa-4096' }>([
     { name: 'EC P-256 CA, EC P-256 workload', ca: { type: 'ec', curve: 'P-256' }, workload: 'ec-p256' },
     { name: 'EC P-384 CA, RSA 2048 workload', ca: { type: 'ec', curve: 'P-384' }, workload: 'rsa-2048' },
     { name: 'RSA 2048 CA, EC P-256 workload', ca: { type: 'rsa', bits: 2048 }, workload: 'ec-p256' },
     { name: 'RSA 3072 CA, EC P-384 workload', ca: { type: 'rsa', bits: 3072 }, workload: 'ec-p384' },
+    { name: 'RSA 4096 CA, RSA 4096 workload', ca: { type: 'rsa', bits: 4096 }, workload: 'rsa-4096' },
   ])('$name', async ({ name, ca, workload }) => {
     const root = await buildRoot(ca);
     const { csrPem } = opensslCsr(dir, workload, `URI:${ID}`);

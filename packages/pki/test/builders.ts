@@ -44,6 +44,7 @@ const OPENSSL_KEY: Record<string, string[]> = {
   'ec-p256': ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
   'ec-p384': ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'],
   'rsa-2048': ['-newkey', 'rsa:2048'],
+  'rsa-4096': ['-newkey', 'rsa:4096'],
   'rsa-1024': ['-newkey', 'rsa:1024'],
   ed25519: ['-newkey', 'ed25519'],
 };
