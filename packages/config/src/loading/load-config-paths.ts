@@ -11,7 +11,7 @@ const YAML_FILE = /\.ya?ml$/;
 /**
  * `*.yaml` and `*.yml` files under `dir`, recursively, sorted by path.
  * Hidden entries (starting with '.') are skipped, as editors and Kubernetes
- * ConfigMap mounts (`..data`) put them there.
+ * ConfigMap mounts (`..data`) put them there; symlinks to files are followed.
  */
 export async function listYamlFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -19,8 +19,13 @@ export async function listYamlFiles(dir: string): Promise<string[]> {
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
+    // Follow symlinks to files (Kubernetes ConfigMap mounts are `name.yaml -> ..data/name.yaml`),
+    // not to directories, so a link cycle cannot recurse forever.
+    const isFile =
+      entry.isFile() ||
+      (entry.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isFile() === true);
     if (entry.isDirectory()) out.push(...(await listYamlFiles(path)));
-    else if (entry.isFile() && YAML_FILE.test(entry.name)) out.push(path);
+    else if (isFile && YAML_FILE.test(entry.name)) out.push(path);
   }
   return out;
 }
