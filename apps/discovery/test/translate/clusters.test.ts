@@ -374,6 +374,24 @@ spec:
       endpoint: '127.0.3.3:5432',
     });
   });
+
+  it('drops zero-weight tcp destinations (Envoy requires weights >= 1)', () => {
+    const yaml = docs(
+      db,
+      `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: db, namespace: default }
+spec:
+  hosts: [db]
+  tcp:
+  - route:
+    - { destination: { host: db, port: { number: 5432 } }, weight: 100 }
+    - { destination: { host: reviews, port: { number: 9080 } }, weight: 0 }`,
+    );
+    const result = simulate(docs(yaml, reviews), { port: 5432, destinationAddress: '240.0.0.5' });
+    expect(result.weightedClusters).toBeUndefined();
+    expect(result.cluster).toBe('outbound|5432||db.default.svc.cluster.local');
+  });
 });
 
 describe('HTTPS/TLS services without a VIP', () => {

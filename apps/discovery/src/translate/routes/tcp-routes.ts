@@ -12,17 +12,23 @@ import { matchApplies, type RouteScope } from './route-match.ts';
 /** Where a TCP proxy sends connections: one cluster, or weighted clusters. */
 export type TcpTarget = string | { name: string; weight: number }[];
 
-/** The TCP target of route destinations: one cluster, or clusters with relative weights. */
+/**
+ * The TCP target of route destinations: one cluster, or clusters with
+ * relative weights. Zero-weight destinations are dropped (Envoy's TCP proxy
+ * requires weights >= 1); what is left of one destination is a plain cluster.
+ */
 export function tcpTarget(
   ctx: TranslateContext,
   destinations: readonly RouteDestination[],
   vsNamespace: string,
   port: number | undefined,
 ): TcpTarget | undefined {
-  if (destinations.length === 0) return undefined;
   const scope = { vsNamespace, port };
   if (destinations.length === 1) return destinationCluster(ctx, destinations[0]!.destination, scope);
-  return destinations.map((d) => ({
+  const weighted = destinations.filter((d) => (d.weight ?? 0) > 0);
+  if (weighted.length === 0) return undefined;
+  if (weighted.length === 1) return destinationCluster(ctx, weighted[0]!.destination, scope);
+  return weighted.map((d) => ({
     name: destinationCluster(ctx, d.destination, scope),
     weight: d.weight ?? 0,
   }));
