@@ -26,7 +26,7 @@ export type {
 export type { Backoff, BackoffOptions } from './client/backoff.ts';
 export { createBackoff } from './client/backoff.ts';
 export type { EnvoyProtos } from './protos/envoy-protos.ts';
-export { loadEnvoyProtos } from './protos/envoy-protos.ts';
+export { ENVOY_PROTO_FILES, envoyProtoIncludeDirs, loadEnvoyProtos } from './protos/envoy-protos.ts';
 export type { ResourceReference, ResourceType } from './resource-types/index.ts';
 export { RESOURCE_TYPES, resourceType } from './resource-types/index.ts';
 export type { BodyProblem } from './resources/body-check.ts';
@@ -75,3 +75,4 @@ export {
   SECRET_TYPE_URL,
   TYPE_SHORT_NAMES,
 } from './type-urls.ts';
+export { ADS_SERVICE_NAME, DELTA_METHOD_PATH, SOTW_METHOD_PATH } from './wire/ads-wire.ts';
