@@ -94,6 +94,11 @@ export function serviceYaml(spec: ServiceSpec): string {
   return docs.join('\n---\n');
 }
 
+/** The head of a networking.istio.io resource document, up to and including `spec:`. */
+export function head(kind: string, name: string, namespace = 'default'): string {
+  return `apiVersion: networking.istio.io/v1\nkind: ${kind}\nmetadata: { name: ${name}, namespace: ${namespace} }\nspec:`;
+}
+
 /** One WorkloadEntry (namespace default unless given); `spec` is the YAML flow mapping's inside. */
 export function workloadEntryYaml(name: string, spec: string, namespace = 'default'): string {
   return `apiVersion: networking.istio.io/v1

@@ -9,6 +9,7 @@ import { generateResources } from '../../src/translate/index.ts';
 import {
   docs,
   generate,
+  head,
   istio,
   push,
   routeAction,
@@ -26,10 +27,7 @@ function clusterBody(yaml: string, name: string, proxy = sidecar()) {
 }
 
 function destinationRule(trafficPolicy: string, extra = ''): string {
-  return `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews, namespace: default }
-spec:
+  return `${head('DestinationRule', 'reviews')}
   host: reviews
   trafficPolicy:
 ${trafficPolicy}
@@ -172,10 +170,10 @@ describe('DestinationRule traffic policy -> cluster', () => {
 });
 
 describe('DestinationRule precedence', () => {
-  const ruleIn = (namespace: string, lb: string) => `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews-${namespace}, namespace: ${namespace} }
-spec:
+  const ruleIn = (
+    namespace: string,
+    lb: string,
+  ) => `${head('DestinationRule', `reviews-${namespace}`, namespace)}
   host: ${REVIEWS}
   trafficPolicy: { loadBalancer: { simple: ${lb} } }`;
 
@@ -266,10 +264,7 @@ describe('EDS', () => {
 
 describe('Sidecar egress scoping', () => {
   const other = serviceYaml({ name: 'billing', namespace: 'finance', workloads: { v1: '127.0.1.2' } });
-  const scoped = `apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: { name: default, namespace: default }
-spec:
+  const scoped = `${head('Sidecar', 'default')}
   egress:
   - hosts: ["./*", "istio-system/*"]`;
 
@@ -300,10 +295,7 @@ spec:
       ],
       workloads: { v1: '127.0.4.2' },
     });
-    const portScoped = `apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: { name: default, namespace: default }
-spec:
+    const portScoped = `${head('Sidecar', 'default')}
   egress:
   - port: { number: 8080, name: http, protocol: HTTP }
     hosts: ["./*"]`;
@@ -353,15 +345,9 @@ describe('TCP services', () => {
   it('follows VirtualService tcp routes with weights', () => {
     const yaml = docs(
       db,
-      `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: db, namespace: default }
-spec: { host: db, subsets: [{ name: v1, labels: { version: v1 } }, { name: v2, labels: { version: v2 } }] }
+      `${head('DestinationRule', 'db')} { host: db, subsets: [{ name: v1, labels: { version: v1 } }, { name: v2, labels: { version: v2 } }] }
 ---
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: db, namespace: default }
-spec:
+${head('VirtualService', 'db')}
   hosts: [db]
   tcp:
   - route:
@@ -378,10 +364,7 @@ spec:
   it('drops zero-weight tcp destinations (Envoy requires weights >= 1)', () => {
     const yaml = docs(
       db,
-      `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: db, namespace: default }
-spec:
+      `${head('VirtualService', 'db')}
   hosts: [db]
   tcp:
   - route:
@@ -417,10 +400,7 @@ describe('HTTPS/TLS services without a VIP', () => {
   });
 
   it('follows a VirtualService tls route', () => {
-    const vs = `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: api, namespace: default }
-spec:
+    const vs = `${head('VirtualService', 'api')}
   hosts: [api.example.com]
   tls:
   - match: [{ sniHosts: [api.example.com] }]

@@ -5,7 +5,7 @@
  */
 import { LISTENER_TYPE_URL, ROUTE_TYPE_URL } from '@weft/xds';
 import { describe, expect, it } from 'vitest';
-import { docs, generate, router, serviceYaml, simulate } from './builders.ts';
+import { docs, generate, head, router, serviceYaml, simulate } from './builders.ts';
 
 const services = docs(
   serviceYaml({ name: 'productpage', workloads: { v1: '127.0.0.2' } }),
@@ -13,10 +13,7 @@ const services = docs(
   serviceYaml({ name: 'shop', namespace: 'retail', workloads: { v1: '127.0.0.8' } }),
 );
 
-const gateway = `apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: { name: public, namespace: default }
-spec:
+const gateway = `${head('Gateway', 'public')}
   selector: { istio: ingressgateway }
   servers:
   - port: { number: 8080, name: http, protocol: HTTP }
@@ -28,10 +25,7 @@ spec:
     hosts: [passthrough.example.com]
     tls: { mode: PASSTHROUGH }`;
 
-const routes = `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: bookinfo, namespace: default }
-spec:
+const routes = `${head('VirtualService', 'bookinfo')}
   hosts: [bookinfo.local]
   gateways: [public]
   http:
@@ -39,49 +33,34 @@ spec:
     match: [{ uri: { exact: /productpage } }, { uri: { prefix: /static } }]
     route: [{ destination: { host: productpage, port: { number: 9080 } } }]
 ---
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: wildcard, namespace: default }
-spec:
+${head('VirtualService', 'wildcard')}
   hosts: ["*.example.com"]
   gateways: [default/public]
   http:
   - name: reviews
     route: [{ destination: { host: reviews } }]
 ---
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: api, namespace: default }
-spec:
+${head('VirtualService', 'api')}
   hosts: [api.example.com]
   gateways: [public]
   http:
   - name: api
     route: [{ destination: { host: productpage } }]
 ---
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: shop, namespace: retail }
-spec:
+${head('VirtualService', 'shop', 'retail')}
   hosts: [shop.retail.example]
   gateways: [default/public]
   http:
   - name: shop
     route: [{ destination: { host: shop } }]
 ---
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: mesh-only, namespace: default }
-spec:
+${head('VirtualService', 'mesh-only')}
   hosts: [internal.example.com]
   http:
   - name: mesh-only
     route: [{ destination: { host: reviews } }]
 ---
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: passthrough, namespace: default }
-spec:
+${head('VirtualService', 'passthrough')}
   hosts: [passthrough.example.com]
   gateways: [public]
   tls:
@@ -222,20 +201,14 @@ describe('gateway TLS', () => {
   it('terminates TLS on a TLS server and forwards the bytes per the tcp route', () => {
     const yaml = docs(
       services,
-      `apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: { name: db-edge, namespace: default }
-spec:
+      `${head('Gateway', 'db-edge')}
   selector: { istio: ingressgateway }
   servers:
   - port: { number: 5443, name: tls-db, protocol: TLS }
     hosts: [db.example.com]
     tls: { mode: SIMPLE, serverCertificate: /certs/db.pem, privateKey: /certs/db.key }
 ---
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: db-edge, namespace: default }
-spec:
+${head('VirtualService', 'db-edge')}
   hosts: [db.example.com]
   gateways: [db-edge]
   tcp: [{ route: [{ destination: { host: reviews, port: { number: 9080 } } }] }]`,

@@ -20,6 +20,7 @@ import {
   bookinfo,
   docs,
   generate,
+  head,
   istio,
   proxyless,
   push,
@@ -72,18 +73,12 @@ const reviews = serviceYaml({
   name: 'reviews',
   workloads: { v1: '127.0.0.4', v2: '127.0.0.5', v3: '127.0.0.6' },
 });
-const split = `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews, namespace: default }
-spec:
+const split = `${head('DestinationRule', 'reviews')}
   host: reviews
   trafficPolicy: { loadBalancer: { simple: LEAST_REQUEST } }
   subsets: [{ name: v1, labels: { version: v1 } }, { name: v3, labels: { version: v3 } }]
 ---
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: reviews, namespace: default }
-spec:
+${head('VirtualService', 'reviews')}
   hosts: [reviews]
   http:
   - name: canary

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { simulateRequest } from '../../src/translate/index.ts';
-import { docs, generate, routeAction, serviceYaml, sidecar, simulate } from './builders.ts';
+import { docs, generate, head, routeAction, serviceYaml, sidecar, simulate } from './builders.ts';
 
 const REVIEWS = 'reviews.default.svc.cluster.local';
 const reviews = serviceYaml({
@@ -12,10 +12,7 @@ const reviews = serviceYaml({
   workloads: { v1: '127.0.0.4', v2: '127.0.0.5', v3: '127.0.0.6' },
 });
 const ratings = serviceYaml({ name: 'ratings', workloads: { v1: '127.0.0.7' } });
-const subsets = `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews, namespace: default }
-spec:
+const subsets = `${head('DestinationRule', 'reviews')}
   host: reviews
   subsets:
   - { name: v1, labels: { version: v1 } }
@@ -24,10 +21,7 @@ spec:
 
 /** A reviews VirtualService with the given `http:` routes (YAML, indented as list items under http). */
 function reviewsVs(http: string): string {
-  return `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: reviews, namespace: default }
-spec:
+  return `${head('VirtualService', 'reviews')}
   hosts: [reviews]
   http:
 ${http}`;
@@ -396,10 +390,7 @@ describe('sidecar defaults and outbound traffic policy', () => {
   });
 
   it('lets a Sidecar resource override the mesh outbound traffic policy', () => {
-    const lockdown = `apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: { name: default, namespace: default }
-spec:
+    const lockdown = `${head('Sidecar', 'default')}
   outboundTrafficPolicy: { mode: REGISTRY_ONLY }`;
     const result = simulate(docs(reviews, lockdown), { port: 9080, authority: 'example.com' });
     expect(result).toMatchObject({ virtualHost: 'block_all', directResponse: { status: 502 } });

@@ -6,15 +6,12 @@ import { ENDPOINT_TYPE_URL } from '@weft/xds';
 import { describe, expect, it } from 'vitest';
 import { parseProxy } from '../../src/model/index.ts';
 import { generateResources, proxyViewKey } from '../../src/translate/index.ts';
-import { docs, istio, proxyless, push, serviceYaml, sidecar, workloadEntryYaml } from './builders.ts';
+import { docs, head, istio, proxyless, push, serviceYaml, sidecar, workloadEntryYaml } from './builders.ts';
 
 const mesh = docs(
   serviceYaml({ name: 'reviews', workloads: { v1: '127.0.0.4', v2: '127.0.0.5' } }),
   serviceYaml({ name: 'ratings', workloads: { v1: '127.0.0.7' } }),
-  `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: reviews, namespace: default }
-spec:
+  `${head('VirtualService', 'reviews')}
   hosts: [reviews]
   http:
   - match: [{ sourceLabels: { track: canary } }]
@@ -82,10 +79,7 @@ describe('locality load balancing', () => {
     docs(
       serviceYaml({ name: 'reviews', workloads: {} }),
       ...workloads,
-      `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews, namespace: default }
-spec:
+      `${head('DestinationRule', 'reviews')}
   host: reviews
   trafficPolicy: ${trafficPolicy}`,
     );
