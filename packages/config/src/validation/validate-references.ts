@@ -110,6 +110,16 @@ export function validateReferences(objects: readonly ConfigObject[]): Problem[] 
     } else drByHost.set(key, dr);
   }
 
+  // Index rules by exact host; only wildcard hosts need a scan.
+  const subsetsByHost = new Map<string, typeof ruleHosts>();
+  const wildcardRules = ruleHosts.filter((r) => r.host.startsWith('*'));
+  for (const r of ruleHosts) {
+    if (r.host.startsWith('*')) continue;
+    const list = subsetsByHost.get(r.host) ?? [];
+    list.push(r);
+    subsetsByHost.set(r.host, list);
+  }
+
   const gateways = new Set(
     objects.filter((o) => o.kind === 'Gateway').map((g) => `${g.metadata.namespace}/${g.metadata.name}`),
   );
@@ -118,7 +128,8 @@ export function validateReferences(objects: readonly ConfigObject[]): Problem[] 
     for (const [destination, path] of destinations(vs.spec)) {
       if (destination.subset === undefined) continue;
       const host = resolveShortHost(destination.host, ns);
-      const defined = ruleHosts.some(
+      const candidates = [...(subsetsByHost.get(host) ?? []), ...wildcardRules];
+      const defined = candidates.some(
         ({ dr, host: drHost }) =>
           hostMatches(drHost, host) && dr.spec.subsets?.some((s) => s.name === destination.subset),
       );
