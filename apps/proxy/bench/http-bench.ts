@@ -5,6 +5,8 @@
  * Only the proxy process's CPU is counted (process.cpuUsage in the child).
  *
  * Run: cd apps/proxy && node --conditions=@weft/source bench/http-bench.ts [requests]
+ * With BASELINE=1 the proxy is replaced by bench/baseline-child.ts (bare
+ * node:http + undici forwarding), the floor for a Node proxy on this machine.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -19,12 +21,16 @@ const next = (from: ChildProcess): Promise<Message> =>
 const backend = fork(join(here, 'backend-child.ts'));
 const backendPort = (await next(backend)).port!;
 
-const child = fork(join(here, 'proxy-child.ts'), [String(backendPort)], {
-  execArgv: [
-    '--conditions=@weft/source',
-    ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []),
-  ],
-});
+const child = fork(
+  join(here, process.env.BASELINE ? 'baseline-child.ts' : 'proxy-child.ts'),
+  [String(backendPort)],
+  {
+    execArgv: [
+      '--conditions=@weft/source',
+      ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []),
+    ],
+  },
+);
 const { port } = await next(child);
 
 const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 8, pipelining: 1 });

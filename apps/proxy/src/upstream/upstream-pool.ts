@@ -101,17 +101,22 @@ class Http1Pool implements UpstreamPool {
   send(request: UpstreamRequest, handler: UpstreamHandler): UpstreamControl {
     const dispatchHandler = new Http1Dispatch(handler);
     const headers: Record<string, string | string[]> = { ...request.headers, host: request.authority };
-    this.pool.dispatch(
-      {
-        method: request.method as Dispatcher.HttpMethod,
-        path: request.path,
-        headers,
-        body: request.body as Dispatcher.DispatchOptions['body'],
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      },
-      dispatchHandler,
-    );
+    try {
+      this.pool.dispatch(
+        {
+          method: request.method as Dispatcher.HttpMethod,
+          path: request.path,
+          headers,
+          body: request.body as Dispatcher.DispatchOptions['body'],
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        },
+        dispatchHandler,
+      );
+    } catch (error) {
+      // undici rejects some requests synchronously (e.g. a header it will not send): fail this attempt only.
+      queueMicrotask(() => dispatchHandler.onResponseError(undefined, error as Error));
+    }
     return dispatchHandler;
   }
 
@@ -161,7 +166,7 @@ class Http1Dispatch implements Dispatcher.DispatchHandler, UpstreamControl {
     this.handler.onEnd(trailers);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
     if (this.done) return;
     this.done = true;
     this.handler.onError(classifyUpstreamError(error, this.connected));
