@@ -228,16 +228,21 @@ ${head('VirtualService', 'db-edge')}
     });
   });
 
-  it('redirects plain HTTP to HTTPS when the server asks for it', () => {
+  it('redirects plain HTTP to HTTPS only for the hosts of the server that asks for it', () => {
     const redirecting = gateway.replace(
       'hosts: ["*.example.com", "bookinfo.local", "retail/*"]',
-      'hosts: ["bookinfo.local"]\n    tls: { httpsRedirect: true }',
+      'hosts: ["bookinfo.local"]\n    tls: { httpsRedirect: true }\n  - port: { number: 8080, name: http-plain, protocol: HTTP }\n    hosts: ["*.example.com", "bookinfo.local"]',
     );
     const route = generate(docs(services, redirecting, routes), router()).resources[ROUTE_TYPE_URL]?.find(
       (r) => r.name === 'http.8080',
     )?.body;
-    expect(route?.virtualHosts).toEqual([
-      expect.objectContaining({ name: 'bookinfo.local:8080', requireTls: 'ALL' }),
+    const hosts = (
+      (route?.virtualHosts ?? []) as { name: string; requireTls?: string; routes: unknown[] }[]
+    ).map((v) => [v.name, v.requireTls ?? 'NONE', v.routes.length]);
+    expect(hosts).toEqual([
+      ['*.example.com:8080', 'NONE', 1],
+      ['api.example.com:8080', 'NONE', 1],
+      ['bookinfo.local:8080', 'ALL', 2],
     ]);
   });
 });

@@ -49,8 +49,7 @@ export function buildGatewayRouteConfiguration(
   port: number,
   servers: readonly GatewayServer[],
 ): Body {
-  const hosts = new Map<string, Body[]>();
-  const redirectTls = servers.some((s) => s.server.tls?.httpsRedirect);
+  const hosts = new Map<string, { routes: Body[]; from: Set<string>; redirect: boolean }>();
   for (const server of servers) {
     const scope: RouteScope = {
       gateway: server.gatewayKey,
@@ -63,16 +62,24 @@ export function buildGatewayRouteConfiguration(
       if (admitted.length === 0) continue;
       const routes = virtualServiceRoutes(ctx, vs, scope);
       if (routes.length === 0) continue;
-      for (const host of admitted) hosts.set(host, [...(hosts.get(host) ?? []), ...routes]);
+      const key = `${vs.service.metadata.namespace}/${vs.service.metadata.name}`;
+      for (const host of admitted) {
+        const entry = hosts.get(host) ?? { routes: [], from: new Set<string>(), redirect: false };
+        // Two servers admitting the same host must not repeat its routes.
+        if (!entry.from.has(key)) entry.routes.push(...routes);
+        entry.from.add(key);
+        entry.redirect ||= server.server.tls?.httpsRedirect === true;
+        hosts.set(host, entry);
+      }
     }
   }
   const used = new Set<string>();
   const virtualHosts: Body[] = [];
-  for (const [host, routes] of [...hosts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [host, entry] of [...hosts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const domains = claimDomains(ctx, used, gatewayDomains(host), `${host}:${port}`);
     if (domains.length === 0) continue;
-    const vhost: Body = { name: `${host}:${port}`, domains, routes };
-    if (redirectTls) vhost.requireTls = 'ALL';
+    const vhost: Body = { name: `${host}:${port}`, domains, routes: entry.routes };
+    if (entry.redirect) vhost.requireTls = 'ALL';
     virtualHosts.push(vhost);
   }
   if (virtualHosts.length === 0) {
