@@ -34,15 +34,16 @@ describe('weft analyze', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('prints one precise line per problem and exits 1 on a directory mixing good and bad files', () => {
+  it('prints one precise line per problem, in file and line order, and exits 1 on a directory mixing good and bad files', () => {
     const { code, stdout, stderr } = weft('analyze', dir);
     expect(stderr).toBe('');
     expect(stdout.split('\n')).toEqual([
       `Error ${dir}/bad-gateway.yaml:10 Gateway edge/public: spec.servers[0].tls: required for protocol HTTPS`,
       `Warning ${dir}/bad-gateway.yaml:17 Deployment default/shop: not an Istio resource Weft reads (apps/v1 Deployment); skipped`,
       `Error ${dir}/ratings.yaml:19 VirtualService default/ratings: spec.http[0].retries.retryOn: unknown retry policy "flaky"`,
+      `Warning ${dir}/ratings.yaml:32 VirtualService default/details: spec.http[0].route[0].destination.subset: subset "v1" of details.default.svc.cluster.local is not defined by any DestinationRule`,
       `Error ${dir}/zz-broken.yaml:5: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`,
-      '2 valid objects, 3 errors, 1 warning',
+      '3 valid objects, 3 errors, 2 warnings',
       '',
     ]);
     expect(code).toBe(1);
@@ -71,7 +72,7 @@ describe('weft analyze', () => {
   it('prints JSON with --json', () => {
     const { code, stdout } = weft('analyze', '--json', join(dir, 'ratings.yaml'));
     const report = JSON.parse(stdout);
-    expect(report).toMatchObject({ objects: 0, errors: 1, warnings: 0 });
+    expect(report).toMatchObject({ objects: 1, errors: 1, warnings: 1 });
     expect(report.problems[0]).toMatchObject({
       severity: 'error',
       kind: 'VirtualService',

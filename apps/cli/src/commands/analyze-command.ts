@@ -42,7 +42,9 @@ export const analyzeCommand: Command = {
       return EXIT_OK;
     }
     if (parsed.paths.length === 0) throw new UsageError('analyze needs at least one PATH');
-    const { objects, problems } = await loadConfigPaths(parsed.paths);
+    const loaded = await loadConfigPaths(parsed.paths);
+    const objects = loaded.objects;
+    const problems = sortProblems(loaded.problems);
     const errors = problems.filter((p) => p.severity === 'error').length;
     const warnings = problems.length - errors;
     if (parsed.json) {
@@ -59,6 +61,23 @@ export const analyzeCommand: Command = {
     return errors > 0 ? EXIT_FAILURE : EXIT_OK;
   },
 };
+
+/**
+ * Problems in reading order: unreadable paths first, then by file and line,
+ * so the cross-object problems sit beside the others of their file.
+ * The sort is stable: problems on one line keep the loader's order.
+ */
+function sortProblems(problems: readonly Problem[]): Problem[] {
+  const files = new Map<string, number>();
+  for (const p of problems) if (p.source && !files.has(p.source.file)) files.set(p.source.file, files.size);
+  const rank = (p: Problem): [number, number] =>
+    p.source ? [(files.get(p.source.file) ?? 0) + 1, p.source.line] : [0, 0];
+  return [...problems].sort((a, b) => {
+    const [fa, la] = rank(a);
+    const [fb, lb] = rank(b);
+    return fa - fb || la - lb;
+  });
+}
 
 function parseAnalyzeArgs(args: readonly string[]) {
   const { values, positionals } = parseArgs({
