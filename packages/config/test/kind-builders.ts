@@ -30,3 +30,31 @@ export function errorsOf(kind: Kind, spec: unknown): string[] {
     .problems.filter((p) => p.severity === 'error')
     .map((p) => `${p.path}: ${p.message}`);
 }
+
+/** Spec builders for networking kinds. */
+export const dest = (host: string, extra: Record<string, unknown> = {}) => ({
+  destination: { host, ...extra },
+});
+export const vs = (http: unknown[], extra: Record<string, unknown> = {}) => ({
+  hosts: ['reviews'],
+  http,
+  ...extra,
+});
+export const route = (...destinations: unknown[]) => ({ route: destinations });
+export const dr = (extra: Record<string, unknown>) => ({ host: 'reviews', ...extra });
+export const server = (extra: Record<string, unknown> = {}) => ({
+  port: { number: 80, name: 'http', protocol: 'HTTP' },
+  hosts: ['*'],
+  ...extra,
+});
+export const https = (tls?: Record<string, unknown>) => ({
+  port: { number: 443, name: 'https', protocol: 'HTTPS' },
+  hosts: ['a.com'],
+  ...(tls ? { tls } : {}),
+});
+
+export const se = (extra: Record<string, unknown>) => ({
+  hosts: ['api.example.com'],
+  ports: [{ number: 443, name: 'https', protocol: 'TLS' }],
+  ...extra,
+});
