@@ -152,9 +152,7 @@ describe('proxyless gRPC', () => {
     )?.body;
     expect(cluster?.lbPolicy).toBe('ROUND_ROBIN');
     expect(generated.warnings).toEqual([
-      'outbound|9080||reviews.default.svc.cluster.local: loadBalancer.simple LEAST_REQUEST is not supported by proxyless gRPC; using ROUND_ROBIN',
-      'outbound|9080|v1|reviews.default.svc.cluster.local: loadBalancer.simple LEAST_REQUEST is not supported by proxyless gRPC; using ROUND_ROBIN',
-      'outbound|9080|v3|reviews.default.svc.cluster.local: loadBalancer.simple LEAST_REQUEST is not supported by proxyless gRPC; using ROUND_ROBIN',
+      'DestinationRule default/reviews: loadBalancer.simple LEAST_REQUEST is not supported by proxyless gRPC; using ROUND_ROBIN',
       'VirtualService default/reviews: redirect and directResponse are not supported for proxyless gRPC; route skipped',
     ]);
   });

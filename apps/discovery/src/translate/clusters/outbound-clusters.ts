@@ -82,15 +82,20 @@ function buildCluster(
   }
   const body: Body = { name };
   const warn = ctx.warn.bind(ctx);
+  // Policy warnings name the DestinationRule (and subset) they come from, so
+  // one problem is reported once, not once per port and cluster.
+  const where = rule
+    ? `DestinationRule ${rule.metadata.namespace}/${rule.metadata.name}${subset?.trafficPolicy ? ` subset ${subset.name}` : ''}`
+    : name;
   let eds = discovery(body, service, port, ctx);
   const policy = effectivePolicy(rule, subset, port.number);
-  if (body.type !== 'ORIGINAL_DST') applyLoadBalancer(body, policy.loadBalancer, ctx.proxyless, warn);
+  if (body.type !== 'ORIGINAL_DST') applyLoadBalancer(body, policy.loadBalancer, ctx.proxyless, warn, where);
   if (body.type === 'ORIGINAL_DST') {
     eds = false;
     body.lbPolicy = 'CLUSTER_PROVIDED';
   }
-  applyConnectionPool(body, policy.connectionPool, port.protocol, ctx.proxyless, warn);
-  applyOutlierDetection(body, policy.outlierDetection, warn);
+  applyConnectionPool(body, policy.connectionPool, port.protocol, ctx.proxyless, warn, where);
+  applyOutlierDetection(body, policy.outlierDetection, warn, where);
   if (policy.loadBalancer?.localityLbSetting?.distribute?.length && !ctx.proxyless) {
     // Envoy honours EDS locality weights only with locality-weighted LB.
     body.commonLbConfig = {
@@ -98,7 +103,7 @@ function buildCluster(
       localityWeightedLbConfig: {},
     };
   }
-  applyTls(body, policy.tls, service.hostname, ctx.proxyless, warn);
+  applyTls(body, policy.tls, service.hostname, ctx.proxyless, warn, where);
   if (!ctx.proxyless) {
     body.metadata = {
       filterMetadata: {

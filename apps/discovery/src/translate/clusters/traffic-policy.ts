@@ -82,6 +82,7 @@ export function applyLoadBalancer(
   lb: LoadBalancerSettings | undefined,
   proxyless: boolean,
   warn: (m: string) => void,
+  where = String(cluster.name),
 ): void {
   const hash = lb?.consistentHash;
   if (hash) {
@@ -100,9 +101,7 @@ export function applyLoadBalancer(
   const simple = lb?.simple ?? 'UNSPECIFIED';
   if (proxyless) {
     if (simple !== 'UNSPECIFIED' && simple !== 'ROUND_ROBIN') {
-      warn(
-        `${cluster.name}: loadBalancer.simple ${simple} is not supported by proxyless gRPC; using ROUND_ROBIN`,
-      );
+      warn(`${where}: loadBalancer.simple ${simple} is not supported by proxyless gRPC; using ROUND_ROBIN`);
     }
     cluster.lbPolicy = 'ROUND_ROBIN';
     return;
@@ -136,8 +135,9 @@ export function applyConnectionPool(
   protocol: Protocol,
   proxyless: boolean,
   warn: (m: string) => void,
+  where = String(cluster.name),
 ): void {
-  const name = String(cluster.name);
+  const name = where;
   const connectTimeout = ms(pool?.tcp?.connectTimeout, warn, `${name}: connectionPool.tcp.connectTimeout`);
   cluster.connectTimeout = duration(connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS);
   const thresholds: Body = proxyless
@@ -192,9 +192,10 @@ export function applyOutlierDetection(
   cluster: Body,
   od: OutlierDetection | undefined,
   warn: (m: string) => void,
+  where = String(cluster.name),
 ): void {
   if (!od) return;
-  const name = String(cluster.name);
+  const name = where;
   const out: Body = { enforcingSuccessRate: wrap(0) };
   const consecutive5xx = od.consecutive5xxErrors ?? od.consecutiveErrors;
   if (consecutive5xx !== undefined) {
@@ -237,11 +238,12 @@ export function applyTls(
   hostname: string,
   proxyless: boolean,
   warn: (m: string) => void,
+  where = String(cluster.name),
 ): void {
   if (!tls || (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL')) return;
   if (proxyless) {
     warn(
-      `${cluster.name}: tls mode ${tls.mode} needs certificate providers, not supported for proxyless gRPC yet; no TLS`,
+      `${where}: tls mode ${tls.mode} needs certificate providers, not supported for proxyless gRPC yet; no TLS`,
     );
     return;
   }
@@ -257,9 +259,7 @@ export function applyTls(
         { certificateChain: { filename: tls.clientCertificate }, privateKey: { filename: tls.privateKey } },
       ];
     } else if (tls.mode === 'MUTUAL') {
-      warn(
-        `${cluster.name}: tls mode MUTUAL without clientCertificate and privateKey; no client certificate sent`,
-      );
+      warn(`${where}: tls mode MUTUAL without clientCertificate and privateKey; no client certificate sent`);
     }
     if (!tls.insecureSkipVerify && tls.caCertificates) {
       const validation: Body = { trustedCa: { filename: tls.caCertificates } };
