@@ -9,7 +9,7 @@
 import { createLogger } from '@weft/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DiscoveryServer, startDiscovery } from '../../src/index.ts';
-import { getSyncz } from './fixtures/debug-http.ts';
+import { getJson, getSyncz } from './fixtures/debug-http.ts';
 import { type EchoServer, startEchoServer } from './fixtures/echo-server.ts';
 import {
   type ConfigDir,
@@ -116,5 +116,24 @@ describe('a @grpc/grpc-js-xds client against weft-discovery', () => {
     const counts = await client.count(200);
     expect([...counts.keys()]).toEqual(['v1-a']);
     expect(echo['v1-b']!.calls).toBe(before);
+  });
+
+  it('keeps routing by the last good VirtualService while its file is invalid', async () => {
+    const problems = () => getJson<{ total: number }>(discovery.httpAddress, '/debug/config_problems');
+    // Both subsets are back, all traffic on v2; then the file turns invalid (a negative weight).
+    await config.write('workload-v1-b.yaml', echoWorkload('echo-v1-b', 'v1', echo['v1-b']!.port));
+    await config.write('echo-routing.yaml', echoSubsets(['v1', 'v2']), echoWeights({ v1: 0, v2: 100 }));
+    await waitFor('all traffic on v2', async () => share(await client.count(50), ['v2-a']) === 100, 2000);
+    await config.write('echo-routing.yaml', echoSubsets(['v1', 'v2']), echoWeights({ v1: -5, v2: 100 }));
+    await waitFor('the problem to be reported', async () => (await problems()).total > 0, 2000);
+    expect(share(await client.count(200), ['v2-a'])).toBe(100);
+
+    await config.write('echo-routing.yaml', echoSubsets(['v1', 'v2']), echoWeights({ v1: 100, v2: 0 }));
+    await waitFor(
+      'the fix to apply',
+      async () => share(await client.count(50), ['v1-a', 'v1-b']) === 100,
+      2000,
+    );
+    expect((await problems()).total).toBe(0);
   });
 });
