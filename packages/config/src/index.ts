@@ -14,6 +14,18 @@ export type { ParseResult } from './loading/parse-config-yaml.ts';
 export { parseConfigYaml } from './loading/parse-config-yaml.ts';
 export { buildMeshModel, createMeshModel, spiffeId, workloadFromEntry } from './mesh/build-mesh-model.ts';
 export type {
+  KubernetesEndpointSliceInput,
+  KubernetesServiceInput,
+  PodInfo,
+} from './mesh/kubernetes-model.ts';
+export {
+  EXPORT_TO_ANNOTATION,
+  endpointsFromEndpointSlice,
+  SERVICE_NAME_LABEL,
+  serviceFromKubernetes,
+  withServiceAccounts,
+} from './mesh/kubernetes-model.ts';
+export type {
   Endpoint,
   MeshConfig,
   MeshModel,

@@ -21,12 +21,15 @@ it('is importable by name from its build output and validates', () => {
   expect(url).toMatch(/\/packages\/config\/dist\/index\.js$/);
   expect(exports).toEqual([
     'ConfigSourceError',
+    'EXPORT_TO_ANNOTATION',
+    'SERVICE_NAME_LABEL',
     'buildMeshModel',
     'configKey',
     'createConfigStore',
     'createDirectorySource',
     'createMeshModel',
     'defaultMeshConfig',
+    'endpointsFromEndpointSlice',
     'formatProblem',
     'hostMatches',
     'listYamlFiles',
@@ -36,9 +39,11 @@ it('is importable by name from its build output and validates', () => {
     'parseProtocol',
     'protocolFromPort',
     'resolveShortHost',
+    'serviceFromKubernetes',
     'spiffeId',
     'validateObject',
     'validateReferences',
+    'withServiceAccounts',
     'workloadFromEntry',
   ]);
   expect({ objects, problems }).toEqual({ objects: 1, problems: 0 });
