@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ConfigObject } from '../resources/resource-types.ts';
 import { createConfigStore } from './config-store.ts';
@@ -58,6 +59,20 @@ describe('createConfigStore', () => {
     expect(store.all().map((o) => o.metadata.name)).toEqual(['b', 'c', 'other']);
   });
 
+  it('never deletes an object another source or an apply wrote since', () => {
+    const { store, batches } = recorder();
+    store.replaceAll('s1', [rule('a'), rule('b')]);
+    store.replaceAll('s2', [rule('a', 'from-s2')]);
+    store.apply(rule('b', 'applied'));
+    store.replaceAll('s1', []);
+    expect(store.list('DestinationRule').map((o) => `${o.metadata.name}=${o.spec.host}`)).toEqual([
+      'a=from-s2',
+      'b=applied',
+    ]);
+    store.replaceAll('s2', []);
+    expect(batches.at(-1)).toEqual(['delete a']);
+  });
+
   it('stops calling a listener after unsubscribe, and other listeners still run when one throws', () => {
     const store = createConfigStore();
     const seen: number[] = [];
@@ -71,5 +86,58 @@ describe('createConfigStore', () => {
     expect(() => store.apply(rule('b'))).toThrow('listener bug');
     expect(seen).toEqual([1, 3, 3]);
     expect(store.list('DestinationRule')).toHaveLength(2);
+  });
+});
+
+describe('createConfigStore under random operations', () => {
+  const name = fc.constantFrom('a', 'b', 'c', 'd');
+  const host = fc.constantFrom('h1', 'h2');
+  const op = fc.oneof(
+    fc.record({ op: fc.constant('apply' as const), name, host }),
+    fc.record({ op: fc.constant('delete' as const), name }),
+    fc.record({
+      op: fc.constant('replaceAll' as const),
+      source: fc.constantFrom('s1', 's2'),
+      objects: fc.array(fc.record({ name, host }), { maxLength: 4 }),
+    }),
+  );
+
+  it('replaying its events rebuilds exactly its contents, and revision counts the batches', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+        const store = createConfigStore();
+        const replay = new Map<string, string>();
+        let batches = 0;
+        store.onChange((events) => {
+          batches++;
+          expect(events.length).toBeGreaterThan(0);
+          for (const e of events) {
+            const key = e.object.metadata.name;
+            if (e.type === 'delete') {
+              expect(replay.has(key)).toBe(true);
+              replay.delete(key);
+            } else {
+              expect(replay.has(key)).toBe(e.type === 'update');
+              replay.set(key, (e.object.spec as { host: string }).host);
+            }
+          }
+        });
+        for (const o of ops) {
+          if (o.op === 'apply') store.apply(rule(o.name, o.host));
+          else if (o.op === 'delete') store.delete('DestinationRule', 'default', o.name);
+          else
+            store.replaceAll(
+              o.source,
+              o.objects.map((x) => rule(x.name, x.host)),
+            );
+        }
+        const contents = new Map(
+          store.all().map((o) => [o.metadata.name, (o.spec as { host: string }).host]),
+        );
+        expect(contents).toEqual(replay);
+        expect(store.revision).toBe(batches);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

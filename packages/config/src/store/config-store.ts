@@ -34,13 +34,18 @@ function compareObjects(a: ConfigObject, b: ConfigObject): number {
  */
 export function createConfigStore(): ConfigStore {
   const objects = new Map<string, ConfigObject>();
-  /** sourceId -> keys that source owns. */
-  const bySource = new Map<string, Set<string>>();
+  /**
+   * key -> the source that last wrote it (undefined: `apply`). A key belongs
+   * to its last writer, so `replaceAll` never deletes what another source or
+   * an `apply` wrote after it.
+   */
+  const owner = new Map<string, string | undefined>();
   const listeners = new Set<ConfigListener>();
   let revision = 0;
 
-  function set(object: ConfigObject, events: ConfigEvent[]): void {
+  function set(object: ConfigObject, events: ConfigEvent[], sourceId?: string): void {
     const key = keyOf(object);
+    owner.set(key, sourceId);
     const previous = objects.get(key);
     if (previous && sameContent(previous, object)) {
       objects.set(key, object);
@@ -54,6 +59,7 @@ export function createConfigStore(): ConfigStore {
     const previous = objects.get(key);
     if (!previous) return;
     objects.delete(key);
+    owner.delete(key);
     events.push({ type: 'delete', object: previous });
   }
 
@@ -101,16 +107,15 @@ export function createConfigStore(): ConfigStore {
     },
     replaceAll(sourceId, next) {
       const events: ConfigEvent[] = [];
-      const owned = bySource.get(sourceId) ?? new Set<string>();
+      const owned = [...owner].filter(([, by]) => by === sourceId).map(([key]) => key);
       const nextKeys = new Set<string>();
       for (const object of next) {
         const key = keyOf(object);
         if (nextKeys.has(key)) continue;
         nextKeys.add(key);
-        set(object, events);
+        set(object, events, sourceId);
       }
       for (const key of owned) if (!nextKeys.has(key)) remove(key, events);
-      bySource.set(sourceId, nextKeys);
       publish(events);
     },
     onChange(listener) {

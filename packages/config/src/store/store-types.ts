@@ -26,7 +26,12 @@ export interface ConfigStore {
   readonly revision: number;
   apply(object: ConfigObject): void;
   delete(kind: Kind, namespace: string, name: string): void;
-  /** Replace everything `sourceId` put before with `objects`; diffs and emits one batch of events. */
+  /**
+   * Replace everything `sourceId` put before with `objects`; diffs and emits one
+   * batch of events. An object belongs to its last writer: keys another source
+   * or an `apply` overwrote since are not deleted. Within `objects` the first
+   * object of a key wins.
+   */
   replaceAll(sourceId: string, objects: readonly ConfigObject[]): void;
   /** Returns an unsubscribe function. */
   onChange(listener: ConfigListener): () => void;
