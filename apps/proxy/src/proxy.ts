@@ -111,7 +111,9 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
   const reconcileListeners = (): void => {
     if (closed) return;
     const active = warmer.select(state.listeners, (name) => state.routes.has(name));
-    listenerUpdate = listenerUpdate.then(() => listeners.setListeners(active));
+    listenerUpdate = listenerUpdate
+      .then(() => listeners.setListeners(active))
+      .catch((error: unknown) => logger.error('listener update failed', { error }));
     const warming = warmer.warming(state.listeners);
     if (warming.length > 0)
       logger.info('listeners warming until their routes arrive', { listeners: warming });

@@ -58,7 +58,11 @@ describe('compileCluster', () => {
 
   it.each([
     ['missing name', edsCluster(''), 'name: is required'],
-    ['unknown lb policy', edsCluster('c', { lbPolicy: 'CLUSTER_PROVIDED' }), 'lbPolicy: unsupported value'],
+    [
+      'unknown lb policy',
+      edsCluster('c', { lbPolicy: 'LOAD_BALANCING_POLICY_CONFIG' }),
+      'lbPolicy: unsupported value',
+    ],
     ['unknown type', edsCluster('c', { type: 'MAGIC' }), 'type: unsupported value'],
     [
       'negative timeout',
@@ -66,9 +70,14 @@ describe('compileCluster', () => {
       'connectTimeout: must not be negative',
     ],
     [
-      'static without endpoints',
-      { name: 'c', type: 'STATIC' },
-      'loadAssignment: is required for a STATIC cluster',
+      'DNS without endpoints',
+      { name: 'c', type: 'STRICT_DNS' },
+      'loadAssignment: is required for a STRICT_DNS cluster',
+    ],
+    [
+      'CLUSTER_PROVIDED outside ORIGINAL_DST',
+      edsCluster('c', { lbPolicy: 'CLUSTER_PROVIDED' }),
+      'lbPolicy: unsupported value',
     ],
     [
       'maglev table not prime',
@@ -102,9 +111,19 @@ describe('compileCluster', () => {
     expect(problemsOf(body).join('\n')).toContain(expected);
   });
 
+  it.each([
+    ['BlackHoleCluster', { name: 'BlackHoleCluster', type: 'STATIC', connectTimeout: duration(10000) }],
+    [
+      'PassthroughCluster',
+      { name: 'PassthroughCluster', type: 'ORIGINAL_DST', lbPolicy: 'CLUSTER_PROVIDED' },
+    ],
+  ])("accepts Istio's %s", (_name, body) => {
+    expect(problemsOf(body)).toEqual([]);
+  });
+
   it('collects every problem instead of stopping at the first', () => {
     const paths = problemsOf({ lbPolicy: 'X', connectTimeout: 'soon' }).map((p) => p.split(':')[0]);
-    expect(paths).toEqual(['name', 'lbPolicy', 'connectTimeout', 'loadAssignment']);
+    expect(paths).toEqual(['name', 'lbPolicy', 'connectTimeout']);
   });
 });
 

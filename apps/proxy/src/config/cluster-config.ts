@@ -93,15 +93,20 @@ export function compileCluster(body: Body): Compiled<ClusterConfig> {
   const type = readEnum(body, 'type', '', problems, CLUSTER_TYPES, CLUSTER_TYPES) ?? 'STATIC';
   const eds = readBody(body, 'edsClusterConfig', '', problems);
   const edsServiceName = (eds && readString(eds, 'serviceName', 'edsClusterConfig', problems)) || name;
-  const lbPolicy =
-    readEnum(body, 'lbPolicy', '', problems, LB_POLICIES, [
-      'ROUND_ROBIN',
-      'LEAST_REQUEST',
-      '',
-      'RING_HASH',
-      'RANDOM',
-      'MAGLEV',
-    ]) ?? 'ROUND_ROBIN';
+  // CLUSTER_PROVIDED is what Envoy requires of ORIGINAL_DST clusters (Istio's PassthroughCluster); it is
+  // accepted there only, and balances like ROUND_ROBIN over whatever hosts the cluster has.
+  const providedOk = type === 'ORIGINAL_DST' && body.lbPolicy === 'CLUSTER_PROVIDED';
+  const lbPolicy = providedOk
+    ? 'ROUND_ROBIN'
+    : (readEnum(body, 'lbPolicy', '', problems, LB_POLICIES, [
+        'ROUND_ROBIN',
+        'LEAST_REQUEST',
+        '',
+        'RING_HASH',
+        'RANDOM',
+        'MAGLEV',
+        'CLUSTER_PROVIDED',
+      ]) ?? 'ROUND_ROBIN');
   const connectTimeoutMs = readDurationMs(body, 'connectTimeout', '', problems) ?? 5000;
   if (connectTimeoutMs === 0) problems.add('connectTimeout', 'must be > 0');
 
@@ -147,9 +152,10 @@ export function compileCluster(body: Body): Compiled<ClusterConfig> {
     const compiled = compileClusterLoadAssignment({ clusterName: name, ...assignment }, type === 'STATIC');
     if (compiled.ok) loadAssignment = compiled.value;
     else for (const p of compiled.problems) problems.add(at('loadAssignment', p.path), p.message);
-  } else if (type === 'STATIC' || type === 'STRICT_DNS' || type === 'LOGICAL_DNS') {
+  } else if (type === 'STRICT_DNS' || type === 'LOGICAL_DNS') {
     problems.add('loadAssignment', `is required for a ${type} cluster`);
   }
+  // A STATIC cluster without loadAssignment is valid and empty (Istio's BlackHoleCluster): requests get 503 UH.
 
   return problems.result({
     name,

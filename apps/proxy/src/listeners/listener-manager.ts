@@ -230,6 +230,16 @@ export class ListenerManager {
     return [...this.active.keys()];
   }
 
+  /**
+   * API listeners are never bound; `bindToPort: false` listeners (Istio's
+   * per-port outbound listeners, reached through virtualOutbound under
+   * capture) are bound only when local mode gives them an address.
+   */
+  private bindable(name: string, config: ListenerConfig): boolean {
+    if (config.apiListener) return false;
+    return config.bindToPort || this.options.addressOverrides?.has(name) === true;
+  }
+
   private target(config: ListenerConfig): { host: string; port: number } {
     return this.options.addressOverrides?.get(config.name) ?? config.address;
   }
@@ -242,7 +252,7 @@ export class ListenerManager {
    */
   async setListeners(configs: ReadonlyMap<string, ListenerConfig>): Promise<void> {
     for (const [name, config] of configs) {
-      if (config.apiListener || !config.bindToPort) continue;
+      if (!this.bindable(name, config)) continue;
       const existing = this.active.get(name);
       if (existing?.config === config) continue;
       const target = this.target(config);
@@ -269,7 +279,8 @@ export class ListenerManager {
       }
     }
     for (const [name, listener] of this.active) {
-      if (configs.has(name) && !configs.get(name)!.apiListener && configs.get(name)!.bindToPort) continue;
+      const wanted = configs.get(name);
+      if (wanted && this.bindable(name, wanted)) continue;
       this.active.delete(name);
       listener.close();
       this.drain(listener.update(listener.config));
