@@ -3,26 +3,13 @@
  * @weft/xds's encodeResource, the same path the server takes), for bookinfo
  * and for a large generated mesh that exercises most translation features.
  */
-import { encodeResource, type Resource } from '@weft/xds';
+import type { Resource } from '@weft/xds';
 import { describe, expect, it } from 'vitest';
 import type { Proxy as MeshProxy } from '../../src/model/index.ts';
 import { generateResources } from '../../src/translate/index.ts';
 import { bookinfo, istio, proxyless, push, router, sidecar } from './builders.ts';
 import { largeMesh } from './large-mesh.ts';
-
-function encodeProblems(resources: Partial<Record<string, readonly Resource[]>>): string[] {
-  const problems: string[] = [];
-  for (const list of Object.values(resources)) {
-    for (const resource of list ?? []) {
-      try {
-        encodeResource(resource);
-      } catch (error) {
-        problems.push((error as Error).message);
-      }
-    }
-  }
-  return problems;
-}
+import { encodeProblems } from './validators.ts';
 
 function count(resources: Partial<Record<string, readonly Resource[]>>): number {
   return Object.values(resources).reduce((n, list) => n + (list?.length ?? 0), 0);
