@@ -15,6 +15,13 @@ function count(resources: Partial<Record<string, readonly Resource[]>>): number 
   return Object.values(resources).reduce((n, list) => n + (list?.length ?? 0), 0);
 }
 
+let large: ReturnType<typeof push> | undefined;
+/** The 150-service push context, parsed once for the three proxies. */
+function largeContext(): ReturnType<typeof push> {
+  large ??= push(istio(largeMesh(150)));
+  return large;
+}
+
 const PROXIES: [string, () => MeshProxy][] = [
   ['a sidecar', () => sidecar({ ip: '127.0.0.2', name: 'svc0-v1', labels: { app: 'svc0', version: 'v1' } })],
   ['a gateway', () => router()],
@@ -36,7 +43,7 @@ describe('generated resources encode with @weft/xds', () => {
   });
 
   it.each(PROXIES)('a large generated mesh (150 services) for %s', (_name, proxy) => {
-    const context = push(istio(largeMesh(150)));
+    const context = largeContext();
     const generated = generateResources(proxy(), context);
     expect(count(generated.resources)).toBeGreaterThan(150 * 4);
     expect(encodeProblems(generated.resources)).toEqual([]);
