@@ -69,6 +69,10 @@ export interface HttpConnectionManagerConfig {
   readonly maxRequestHeadersKb: number;
   readonly serverName: string;
   readonly websocket: boolean;
+  /** RFC 3986 dot-segment removal before routing (HCM normalizePath). */
+  readonly normalizePath: boolean;
+  /** Collapse repeated slashes before routing (HCM mergeSlashes). */
+  readonly mergeSlashes: boolean;
 }
 
 export interface TcpProxyConfig {
@@ -257,6 +261,8 @@ function compileHcm(body: Body, path: string, problems: ProblemList): HttpConnec
     maxRequestHeadersKb:
       readWrappedInt(body, 'maxRequestHeadersKb', path, problems, { min: 1, max: 8192 }) ?? 60,
     serverName: readString(body, 'serverName', path, problems) || 'weft',
+    normalizePath: readWrappedBool(body, 'normalizePath', path, problems) ?? false,
+    mergeSlashes: readBool(body, 'mergeSlashes', path, problems) ?? false,
     websocket,
   };
 }

@@ -16,6 +16,7 @@ import type { WeightedClusterConfig } from '../config/route-action-config.ts';
 import type { RouteConfig, RouteEntryConfig, VirtualHostConfig } from '../config/route-config.ts';
 import { applyHeaderMutation } from './header-mutation.ts';
 import type { HttpConnectionManagerRuntime } from './http-connection-manager.ts';
+import { normalizeRequestPath } from './path-normalization.ts';
 import { ResponseFlag, type ResponseFlagCode } from './response-flags.ts';
 
 /** The structural subset of node's ServerResponse / Http2ServerResponse the proxy uses. */
@@ -104,7 +105,12 @@ export class HttpStream {
     this.listener = listener;
     this.startTime = hcm.services.now();
     this.method = req.method ?? 'GET';
-    this.path = (req.headers[':path'] as string | undefined) ?? req.url ?? '/';
+    const rawPath = (req.headers[':path'] as string | undefined) ?? req.url ?? '/';
+    const config = hcm.config;
+    this.path =
+      config.normalizePath || config.mergeSlashes
+        ? normalizeRequestPath(rawPath, config.normalizePath, config.mergeSlashes)
+        : rawPath;
     this.authority = (req.headers[':authority'] as string | undefined) ?? req.headers.host ?? '';
     this.isGrpc = (req.headers['content-type'] ?? '').startsWith('application/grpc');
   }
