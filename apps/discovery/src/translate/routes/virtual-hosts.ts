@@ -152,7 +152,8 @@ export function buildOutboundRouteConfigurations(ctx: TranslateContext): Body[] 
       if (domains.length === 0) continue;
       virtualHosts.push(serviceVirtualHost(ctx, service, port, domains));
     }
-    virtualHosts.push(catchAllVirtualHost(ctx));
+    // A service whose host is `*` already claimed the catch-all domain.
+    if (!used.has('*')) virtualHosts.push(catchAllVirtualHost(ctx));
     return { name: outboundRouteName(port), virtualHosts, validateClusters: { value: false } };
   });
 }
