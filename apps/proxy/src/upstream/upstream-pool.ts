@@ -7,7 +7,7 @@
 import http2 from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { Pool } from 'undici';
+import { buildConnector, Pool } from 'undici';
 import { classifyUpstreamError, UpstreamError } from './upstream-errors.ts';
 
 /** Outgoing header values; names lowercased. */
@@ -72,20 +72,17 @@ class Http1Pool implements UpstreamPool {
   private open = 0;
 
   constructor(options: UpstreamPoolOptions) {
+    const tls = options.tls;
+    const base = buildConnector({
+      timeout: options.connectTimeoutMs,
+      // Envoy verifies the server only when a validation context is configured; Weft does not support one yet.
+      ...(tls ? { rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] } : {}),
+    });
     this.pool = new Pool(origin(options), {
       connections: options.maxConnections,
       pipelining: 1,
-      connect: {
-        timeout: options.connectTimeoutMs,
-        ...(options.tls
-          ? {
-              servername: options.tls.sni,
-              // Envoy verifies the server only when a validation context is configured; Weft does not support one yet.
-              rejectUnauthorized: false,
-              ALPNProtocols: ['http/1.1'],
-            }
-          : {}),
-      },
+      // SNI comes from the cluster's UpstreamTlsContext.sni only (as Envoy without auto_sni), never from Host.
+      connect: tls ? (opts, callback) => base({ ...opts, servername: tls.sni ?? '' }, callback) : base,
       keepAliveTimeout: 60_000,
       headersTimeout: 0,
       bodyTimeout: 0,
