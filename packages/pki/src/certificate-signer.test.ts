@@ -90,6 +90,19 @@ describe('createCertificateSigner', () => {
     expect(a.serialHex).toMatch(/^[4-7][0-9a-f]{31}$/);
   });
 
+  it('certifies the exact key of a parsed CSR without re-encoding it', async () => {
+    const root = await buildRoot();
+    const { csrPem } = opensslCsr(dir, 'rsa-2048', `URI:${ID}`);
+    const parsed = parseCsr(csrPem);
+    if (!parsed.ok) throw new Error('csr');
+    const leaf = createCertificateSigner(root).issue({ publicKey: parsed.csr, spiffeId: ID, ttlSeconds: 60 });
+    const certKey = new X509Certificate(leaf.certPem).publicKey.export({ type: 'spki', format: 'der' });
+    expect(certKey.equals(parsed.csr.spki)).toBe(true);
+    expect(
+      openssl(['x509', '-in', writeFile(dir, 'from-csr.pem', leaf.certPem), '-noout', '-text']),
+    ).toContain('Digital Signature, Key Encipherment');
+  });
+
   it('never issues past its own expiry', async () => {
     const now = Date.UTC(2026, 0, 1);
     const root = await createSelfSignedRoot({

@@ -44,6 +44,7 @@ import {
   inspectKey,
   type KeyPair,
   type KeyPairOptions,
+  type KeySpec,
   loadSigningKey,
   type SigningKey,
   signatureAlgorithm,
@@ -65,10 +66,20 @@ export interface SubjectName {
   commonName?: string;
 }
 
+/** A public key whose SPKI DER and spec are already known (a `ParsedCsr` is one). */
+export interface CheckedPublicKey {
+  spki: Buffer;
+  keySpec: KeySpec;
+}
+
 /** What to certify. */
 export interface IssueRequest {
-  /** The subject's public key: a KeyObject or SPKI PEM. */
-  publicKey: KeyObject | string;
+  /**
+   * The subject's public key: a KeyObject, a PEM key, or a key already checked
+   * by `parseCsr` (`{ spki, keySpec }`, e.g. a `ParsedCsr`), which skips
+   * re-encoding it.
+   */
+  publicKey: KeyObject | string | CheckedPublicKey;
   /** The SPIFFE ID: the first URI SAN. */
   spiffeId?: string;
   uris?: string[];
@@ -167,23 +178,24 @@ function randomSerial(): Buffer {
   return serial;
 }
 
-function toKeyObject(key: KeyObject | string): KeyObject {
-  if (typeof key !== 'string') return key;
+function subjectKey(key: KeyObject | string | CheckedPublicKey): { spki: Buffer; spec: KeySpec } {
+  if (typeof key === 'object' && 'spki' in key) return { spki: key.spki, spec: key.keySpec };
+  let keyObject: KeyObject;
   try {
-    return createPublicKey(key);
+    keyObject = typeof key === 'string' ? createPublicKey(key) : key;
   } catch (cause) {
     throw new PkiError('invalid-key', 'subject public key is not a readable PEM key', { cause });
   }
+  const inspected = inspectKey(keyObject);
+  if ('problem' in inspected) throw new PkiError('invalid-key', inspected.problem.message);
+  return { spki: spkiDer(keyObject), spec: inspected.spec };
 }
 
 function issueCertificate(request: IssueRequest, issuer: Issuer, nowMs: number): IssuedCertificate {
-  const publicKey = toKeyObject(request.publicKey);
-  const inspected = inspectKey(publicKey);
-  if ('problem' in inspected) throw new PkiError('invalid-key', inspected.problem.message);
+  const { spki, spec } = subjectKey(request.publicKey);
   if (!Number.isFinite(request.ttlSeconds) || request.ttlSeconds <= 0) {
     throw new PkiError('invalid-argument', `ttlSeconds must be a positive number, got ${request.ttlSeconds}`);
   }
-  const spki = spkiDer(publicKey);
   const subjectKeyId = keyIdentifier(spki);
   const seconds = Math.floor(nowMs / 1000) * 1000;
   const notBefore = new Date(seconds - (request.backdateSeconds ?? 60) * 1000);
@@ -195,7 +207,7 @@ function issueCertificate(request: IssueRequest, issuer: Issuer, nowMs: number):
   const isCa = request.isCa ?? false;
   const usages: KeyUsageName[] = isCa
     ? ['digitalSignature', 'keyCertSign', 'cRLSign']
-    : ['digitalSignature', inspected.spec.type === 'rsa' ? 'keyEncipherment' : 'keyAgreement'];
+    : ['digitalSignature', spec.type === 'rsa' ? 'keyEncipherment' : 'keyAgreement'];
   const extensions: Asn1[] = [
     extension(OID.keyUsage, true, keyUsageValue(usages)),
     ...(isCa ? [] : [extension(OID.extKeyUsage, false, extKeyUsageValue([OID.serverAuth, OID.clientAuth]))]),

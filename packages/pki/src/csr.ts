@@ -72,6 +72,8 @@ export function createCsr(options: CreateCsrOptions): string {
 export interface ParsedCsr {
   /** The requested public key. */
   publicKey: KeyObject;
+  /** The requested key as SubjectPublicKeyInfo DER, exactly as in the CSR. */
+  spki: Buffer;
   keySpec: KeySpec;
   /** Names from the subjectAltName extension request. */
   subjectAltNames: SubjectAltNames;
@@ -133,8 +135,10 @@ export function parseCsr(pem: string, options: ParseCsrOptions = {}): Result<{ c
     return fail('csr.version', 'CSR version must be 1 (0)');
 
   let publicKey: KeyObject;
+  let spki: Buffer;
   try {
-    publicKey = createPublicKey({ key: toDer(spkiNode!), format: 'der', type: 'spki' });
+    spki = toDer(spkiNode!);
+    publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   } catch (cause) {
     return fail('csr.publicKey', `public key is unreadable: ${(cause as Error).message}`);
   }
@@ -186,6 +190,6 @@ export function parseCsr(pem: string, options: ParseCsrOptions = {}): Result<{ c
   }
   return {
     ok: true,
-    csr: { publicKey, keySpec: inspected.spec, subjectAltNames, requestedExtensions, der },
+    csr: { publicKey, spki, keySpec: inspected.spec, subjectAltNames, requestedExtensions, der },
   };
 }

@@ -14,6 +14,7 @@ export type {
   CaCertificate,
   CaKeyMaterial,
   CertificateSigner,
+  CheckedPublicKey,
   IntermediateOptions,
   IssuedCertificate,
   IssueRequest,

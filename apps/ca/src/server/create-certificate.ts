@@ -124,7 +124,7 @@ export function createCertificateHandler(
     }
     const ttlSeconds = Math.min(input.validitySeconds || deps.certTtlSeconds, deps.maxCertTtlSeconds);
     const issued = deps.root.signer.issue({
-      publicKey: parsed.csr.publicKey,
+      publicKey: parsed.csr,
       spiffeId: authz.spiffeId,
       ttlSeconds,
     });
