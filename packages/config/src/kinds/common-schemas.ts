@@ -3,6 +3,7 @@
 import { PROTOCOL_NAMES, parseProtocol } from '../mesh/protocol.ts';
 import {
   hostNameError,
+  isDns1123Label,
   isDns1123Subdomain,
   labelKeyError,
   labelValueError,
@@ -29,6 +30,25 @@ import {
 /** `{exact}|{prefix}|{regex}`; the regex must compile. An empty match `{}` means "present". */
 export const stringMatch = object(
   { exact: string(), prefix: string(), regex: string({ check: reportIf(regexError) }) },
+  {
+    exclusive: [['exact', 'prefix', 'regex']],
+    rule: 'prefix not empty (except for uri)',
+    check: (match, path, report) => {
+      if (match.prefix === '' && !path.endsWith('.uri'))
+        report.error(`${path}.prefix`, 'must not be empty (an empty prefix is only allowed for uri)');
+    },
+  },
+);
+
+/** A `withoutHeaders` match, where `regex: "*"` means "header present" rather than a regex. */
+export const withoutHeaderMatch = object(
+  {
+    exact: string(),
+    prefix: string({ nonEmpty: true }),
+    regex: string({
+      check: (value, path, report) => (value === '*' ? undefined : reportIf(regexError)(value, path, report)),
+    }),
+  },
   { exclusive: [['exact', 'prefix', 'regex']] },
 );
 
@@ -44,8 +64,21 @@ export const host = string({ check: reportIf(hostNameError) });
 
 export const destination = object(
   {
-    host: string({ nonEmpty: true, check: reportIf(wildcardHostError) }),
-    subset: string(),
+    host: string({
+      nonEmpty: true,
+      rule: 'host name, a wildcard only as the first label; not `*` alone',
+      check: (host, path, report) => {
+        const reason = host === '*' ? 'destination host cannot be "*"' : wildcardHostError(host);
+        if (reason) report.error(path, reason);
+      },
+    }),
+    subset: string({
+      rule: 'DNS-1123 label',
+      check: (subset, path, report) => {
+        if (!isDns1123Label(subset))
+          report.error(path, `subset name ${JSON.stringify(subset)} must be a DNS-1123 label`);
+      },
+    }),
     port: portSelector,
   },
   { required: ['host'] },

@@ -137,7 +137,7 @@ describe('VirtualService', () => {
     [
       'an invalid redirect code',
       vs([{ redirect: { uri: '/x', redirectCode: 200 } }]),
-      'spec.http[0].redirect.redirectCode: redirect code 200 must be one of 301, 302, 303, 307, 308',
+      'spec.http[0].redirect.redirectCode: 200 out of range: must be in 300..399',
     ],
     [
       'an invalid header name to set',
@@ -172,5 +172,111 @@ describe('VirtualService', () => {
     expect(
       problemsOf('VirtualService', vs([{ ...route(dest('a')), mirror: { host: 'b' }, mirrorPercent: 5 }])),
     ).toEqual(['warning spec.http[0].mirrorPercent: deprecated: use mirrorPercentage']);
+  });
+});
+
+describe('VirtualService checks shared with Istio’s validation', () => {
+  it.each([
+    [
+      'a redirect that changes nothing',
+      vs([{ redirect: { redirectCode: 302 } }]),
+      'spec.http[0].redirect: must set at least one of uri, prefixRewrite, authority, port, derivePort, scheme',
+    ],
+    [
+      'a redirect scheme other than http(s)',
+      vs([{ redirect: { scheme: 'ftp' } }]),
+      'spec.http[0].redirect.scheme: unknown value "ftp"; expected one of http, https',
+    ],
+    [
+      'prefixRewrite with an exact uri match',
+      vs([{ match: [{ uri: { exact: '/a' } }], redirect: { prefixRewrite: '/' } }]),
+      'spec.http[0].redirect.prefixRewrite: requires every uri match of the route to be a prefix match',
+    ],
+    [
+      'redirect with fault',
+      vs([{ redirect: { uri: '/a' }, fault: { abort: { httpStatus: 500 } } }]),
+      'spec.http[0]: redirect cannot be combined with fault',
+    ],
+    [
+      'a rewrite that changes nothing',
+      vs([{ ...route(dest('a')), rewrite: {} }]),
+      'spec.http[0].rewrite: must set at least one of uri, uriRegexRewrite, authority',
+    ],
+    [
+      'the authority rewritten twice',
+      vs([
+        {
+          ...route(dest('a')),
+          rewrite: { authority: 'a' },
+          headers: { request: { set: { ':authority': 'b' } } },
+        },
+      ]),
+      'spec.http[0]: the authority is rewritten more than once (a, b)',
+    ],
+    [
+      'setting Host',
+      vs([{ ...route(dest('a')), headers: { request: { set: { Host: 'x' } } } }]),
+      'spec.http[0].headers.request.set.Host: the Host header cannot be modified (use rewrite.authority)',
+    ],
+    [
+      'setting a pseudo-header on the response',
+      vs([{ ...route(dest('a')), headers: { response: { set: { ':status': '200' } } } }]),
+      'spec.http[0].headers.response.set[":status"]: ":status": pseudo-headers cannot be modified',
+    ],
+    [
+      'a header value with a newline',
+      vs([{ ...route(dest('a')), headers: { request: { add: { 'x-a': 'b\nc' } } } }]),
+      'spec.http[0].headers.request.add.x-a: header value contains control characters',
+    ],
+    [
+      'an empty header prefix match',
+      vs([{ match: [{ headers: { 'x-a': { prefix: '' } } }], ...route(dest('a')) }]),
+      'spec.http[0].match[0].headers.x-a.prefix: must not be empty (an empty prefix is only allowed for uri)',
+    ],
+    [
+      'an empty regex',
+      vs([{ match: [{ uri: { regex: '' } }], ...route(dest('a')) }]),
+      'spec.http[0].match[0].uri.regex: regex must not be empty',
+    ],
+    [
+      'destination host "*"',
+      vs([route(dest('*'))]),
+      'spec.http[0].route[0].destination.host: destination host cannot be "*"',
+    ],
+    [
+      'an invalid subset name',
+      vs([route(dest('a', { subset: 'V_1' }))]),
+      'spec.http[0].route[0].destination.subset: subset name "V_1" must be a DNS-1123 label',
+    ],
+    [
+      'a bad sourceNamespace',
+      vs([{ match: [{ sourceNamespace: 'Not_A_Namespace' }], ...route(dest('a')) }]),
+      'spec.http[0].match[0].sourceNamespace: "Not_A_Namespace" is not a namespace name',
+    ],
+    [
+      'a direct response body over 1 MiB',
+      vs([{ directResponse: { status: 200, body: { string: 'x'.repeat(1024 * 1024 + 1) } } }]),
+      'spec.http[0].directResponse.body: body is 1048577 bytes; at most 1 MiB is allowed',
+    ],
+  ])('rejects %s', (_name, spec, expected) => {
+    expect(errorsOf('VirtualService', spec)).toContain(expected);
+  });
+
+  it.each([
+    [
+      'an empty uri prefix (matches everything)',
+      vs([{ match: [{ uri: { prefix: '' } }], ...route(dest('a')) }]),
+    ],
+    [
+      'withoutHeaders regex "*" (header present)',
+      vs([{ match: [{ withoutHeaders: { 'x-debug': { regex: '*' } } }], ...route(dest('a')) }]),
+    ],
+    ['a 3xx redirect code Istio accepts', vs([{ redirect: { uri: '/b', redirectCode: 399 } }])],
+    [
+      'rewriting :authority through headers',
+      vs([{ ...route(dest('a')), headers: { request: { set: { ':authority': 'b' } } } }]),
+    ],
+  ])('accepts %s', (_name, spec) => {
+    expect(errorsOf('VirtualService', spec)).toEqual([]);
   });
 });

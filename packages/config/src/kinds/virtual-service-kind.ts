@@ -6,6 +6,8 @@
 import type { HTTPRoute, RouteDestination, VirtualServiceSpec } from '../resources/networking-types.ts';
 import {
   headerNameError,
+  headerOperationNameError,
+  headerValueError,
   isDns1123Label,
   isIpAddress,
   matchHeaderNameError,
@@ -27,15 +29,23 @@ import {
   stringList,
   uint32,
 } from '../schema/schema.ts';
-import { destination, labels, percent, stringMatch } from './common-schemas.ts';
+import { destination, labels, percent, stringMatch, withoutHeaderMatch } from './common-schemas.ts';
 import { type KindDefinition, NETWORKING_GROUP, NETWORKING_VERSIONS } from './kind-definition.ts';
 
-const headerOperations = object({
-  set: map(string(), { key: reportIf(headerNameError) }),
-  add: map(string(), { key: reportIf(headerNameError) }),
-  remove: array(string({ check: reportIf(headerNameError) })),
+const headerValue = string({ check: reportIf(headerValueError) });
+const operationName = (allowAuthority: boolean) =>
+  reportIf((name: string) => headerOperationNameError(name, allowAuthority));
+const requestHeaderOperations = object({
+  set: map(headerValue, { key: operationName(true) }),
+  add: map(headerValue, { key: operationName(true) }),
+  remove: array(string({ check: operationName(false) })),
 });
-const headers = object({ request: headerOperations, response: headerOperations });
+const responseHeaderOperations = object({
+  set: map(headerValue, { key: operationName(false) }),
+  add: map(headerValue, { key: operationName(false) }),
+  remove: array(string({ check: operationName(false) })),
+});
+const headers = object({ request: requestHeaderOperations, response: responseHeaderOperations });
 
 const httpMatchRequest = object({
   name: string(),
@@ -49,8 +59,13 @@ const httpMatchRequest = object({
   gateways: stringList(),
   queryParams: map(stringMatch),
   ignoreUriCase: boolean(),
-  withoutHeaders: map(stringMatch, { key: reportIf(matchHeaderNameError) }),
-  sourceNamespace: string(),
+  withoutHeaders: map(withoutHeaderMatch, { key: reportIf(matchHeaderNameError) }),
+  sourceNamespace: string({
+    rule: 'DNS-1123 label',
+    check: (ns, path, report) => {
+      if (!isDns1123Label(ns)) report.error(path, `${JSON.stringify(ns)} is not a namespace name`);
+    },
+  }),
   statPrefix: string(),
 });
 
@@ -60,28 +75,34 @@ const httpRouteDestination = object(
 );
 const routeDestination = object({ destination, weight: integer({ min: 0 }) }, { required: ['destination'] });
 
-const REDIRECT_CODES = [301, 302, 303, 307, 308];
 const httpRedirect = object(
   {
     uri: string(),
     authority: string(),
     port: portNumber(),
     derivePort: enumOf(['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT']),
-    scheme: string(),
+    scheme: enumOf(['http', 'https']),
     prefixRewrite: string(),
-    redirectCode: uint32({
-      rule: '301, 302, 303, 307 or 308',
-      check: (code, path, report) => {
-        if (!REDIRECT_CODES.includes(code))
-          report.error(path, `redirect code ${code} must be one of ${REDIRECT_CODES.join(', ')}`);
-      },
-    }),
+    redirectCode: integer({ min: 300, max: 399 }),
   },
   {
     exclusive: [
       ['port', 'derivePort'],
       ['uri', 'prefixRewrite'],
     ],
+    rule: 'sets at least one of uri, prefixRewrite, authority, port, derivePort, scheme',
+    check: (redirect, path, report) => {
+      if (
+        !['uri', 'prefixRewrite', 'authority', 'port', 'derivePort', 'scheme'].some(
+          (f) => redirect[f] !== undefined,
+        )
+      ) {
+        report.error(
+          path,
+          'must set at least one of uri, prefixRewrite, authority, port, derivePort, scheme',
+        );
+      }
+    },
   },
 );
 
@@ -94,7 +115,19 @@ const httpRewrite = object(
       { required: ['match', 'rewrite'] },
     ),
   },
-  { exclusive: [['uri', 'uriRegexRewrite']] },
+  {
+    exclusive: [['uri', 'uriRegexRewrite']],
+    rule: 'sets at least one of uri, uriRegexRewrite, authority',
+    check: (rewrite, path, report) => {
+      if (
+        rewrite.uri === undefined &&
+        rewrite.uriRegexRewrite === undefined &&
+        rewrite.authority === undefined
+      ) {
+        report.error(path, 'must set at least one of uri, uriRegexRewrite, authority');
+      }
+    },
+  },
 );
 
 /** Envoy's `x-envoy-retry-on` and `x-envoy-retry-grpc-on` policies, as Istio accepts them in `retryOn`. */
@@ -226,7 +259,19 @@ const httpRoute = object(
     directResponse: object(
       {
         status: integer({ min: 200, max: 599 }),
-        body: object({ string: string(), bytes: string() }, { exclusive: [['string', 'bytes']] }),
+        body: object(
+          { string: string(), bytes: string() },
+          {
+            exclusive: [['string', 'bytes']],
+            rule: 'at most 1 MiB (a warning above 100 KiB)',
+            check: (body, path, report) => {
+              const size = Buffer.byteLength(String(body.string ?? body.bytes ?? ''));
+              if (size > 1024 * 1024) report.error(path, `body is ${size} bytes; at most 1 MiB is allowed`);
+              else if (size > 100 * 1024)
+                report.warning(path, `body is ${size} bytes; large direct responses slow down config pushes`);
+            },
+          },
+        ),
       },
       { required: ['status'] },
     ),
@@ -341,6 +386,24 @@ function checkHttpRoute(route: HTTPRoute, path: string, report: Reporter): void 
   if (route.directResponse && (route.rewrite || route.retries || route.mirror || route.fault)) {
     report.error(path, 'directResponse cannot be combined with rewrite, retries, mirror or fault');
   }
+  if (route.redirect && route.fault) report.error(path, 'redirect cannot be combined with fault');
+  if (
+    route.redirect?.prefixRewrite !== undefined &&
+    route.match?.some((m) => m.uri && !('prefix' in m.uri))
+  ) {
+    report.error(
+      `${path}.redirect.prefixRewrite`,
+      'requires every uri match of the route to be a prefix match',
+    );
+  }
+  const authorities = [
+    route.rewrite?.authority,
+    ...Object.entries({ ...route.headers?.request?.set, ...route.headers?.request?.add })
+      .filter(([name]) => name.toLowerCase() === ':authority')
+      .map(([, value]) => value),
+  ].filter((a) => a !== undefined);
+  if (authorities.length > 1)
+    report.error(path, `the authority is rewritten more than once (${authorities.join(', ')})`);
 }
 
 function semantic(vs: VirtualServiceSpec, { report }: { report: Reporter }): void {

@@ -73,6 +73,8 @@ export function cidrError(value: string): string | undefined {
  * which RE2 does not support, are rejected.
  */
 export function regexError(pattern: string): string | undefined {
+  if (pattern === '') return 'regex must not be empty';
+  if (pattern.length > 1024) return `regex is ${pattern.length} characters long; at most 1024 are allowed`;
   if (/\(\?<?[=!]/.test(pattern))
     return `invalid regex ${JSON.stringify(pattern)}: lookaround is not supported by RE2`;
   if (/(?<!\\)\\[1-9]/.test(pattern))
@@ -136,6 +138,25 @@ export function plainHeaderNameError(name: string): string | undefined {
     : headerNameError(name);
 }
 
+/**
+ * A header Weft may modify: not `host`, not a pseudo-header, except that
+ * request `set`/`add` may rewrite `:authority` (`allowAuthority`).
+ */
+export function headerOperationNameError(name: string, allowAuthority = false): string | undefined {
+  if (allowAuthority && name.toLowerCase() === ':authority') return undefined;
+  if (name.toLowerCase() === 'host') return 'the Host header cannot be modified (use rewrite.authority)';
+  if (name.startsWith(':')) return `${JSON.stringify(name)}: pseudo-headers cannot be modified`;
+  return headerNameError(name);
+}
+
+/** Header values may not contain control characters other than tab. */
+export function headerValueError(value: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
+  return /[\u0000-\u0008\u000A-\u001F\u007F]/.test(value)
+    ? 'header value contains control characters'
+    : undefined;
+}
+
 /** A Kubernetes label key (`[prefix/]name`) . */
 export function labelKeyError(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
@@ -163,6 +184,7 @@ CHECK_RULES.set(cidrError, 'IP address or CIDR block');
 CHECK_RULES.set(regexError, 'RE2 regex that compiles (no lookaround or backreferences)');
 CHECK_RULES.set(headerNameError, 'HTTP header name (token)');
 CHECK_RULES.set(matchHeaderNameError, 'HTTP header name, or a JWT claim `@request.auth.claims.<name>`');
+CHECK_RULES.set(headerValueError, 'no control characters');
 CHECK_RULES.set(plainHeaderNameError, 'HTTP header name, not a pseudo-header');
 CHECK_RULES.set(labelKeyError, 'Kubernetes label key');
 CHECK_RULES.set(labelValueError, 'Kubernetes label value');
