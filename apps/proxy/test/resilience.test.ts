@@ -45,6 +45,9 @@ function config(hcmExtra: Body = {}): ConfigSet {
   return {
     clusters: [
       edsCluster('web', { circuitBreakers: { thresholds: [{ maxRequests: { value: 1 } }] } }),
+      edsCluster('tight', {
+        circuitBreakers: { thresholds: [{ maxConnections: { value: 1 }, maxPendingRequests: { value: 1 } }] },
+      }),
       edsCluster('half-dead'),
       edsCluster('dead'),
       edsCluster('shadow'),
@@ -52,6 +55,7 @@ function config(hcmExtra: Body = {}): ConfigSet {
     ],
     endpoints: [
       clusterLoadAssignment('web', [{ port: web.port }]),
+      clusterLoadAssignment('tight', [{ port: web.port }]),
       clusterLoadAssignment('half-dead', [{ port: deadPort }, { port: web.port }]),
       clusterLoadAssignment('dead', [{ port: deadPort }]),
       clusterLoadAssignment('shadow', [{ port: shadow.port }]),
@@ -68,6 +72,7 @@ function config(hcmExtra: Body = {}): ConfigSet {
       routeConfiguration('80', [
         virtualHost('web', ['web.local'], [routeTo('web')]),
         virtualHost('dead', ['dead.local'], [routeTo('dead')]),
+        virtualHost('tight', ['tight.local'], [routeTo('tight')]),
         virtualHost(
           'retry',
           ['retry.local'],
@@ -184,6 +189,15 @@ describe('circuit breaking and failures', () => {
     expect(second.status).toBe(503);
     expect(second.headers['x-envoy-overloaded']).toBe('true');
     expect(flags).toContain('UO');
+  });
+
+  it('answers 503 UO beyond max_pending_requests while the one connection is busy', async () => {
+    web.delayMs = 300;
+    const later = (ms: number) => new Promise((r) => setTimeout(r, ms)).then(() => get('tight.local'));
+    const results = await Promise.all([get('tight.local'), later(50), later(100)]);
+    web.delayMs = 0;
+    expect(results.map((r) => r.status)).toEqual([200, 200, 503]);
+    expect(results[2]?.headers['x-envoy-overloaded']).toBe('true');
   });
 
   it('answers 503 UF when the only host refuses connections', async () => {

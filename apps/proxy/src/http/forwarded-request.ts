@@ -56,7 +56,11 @@ export class ForwardedRequest {
       return;
     }
     this.cluster = cluster;
-    if (cluster.stats.upstream_rq_active >= cluster.config.circuitBreakers.maxRequests) {
+    const breakers = cluster.config.circuitBreakers;
+    if (
+      cluster.stats.upstream_rq_active >= breakers.maxRequests ||
+      cluster.pendingRequests >= breakers.maxPendingRequests
+    ) {
       cluster.stats.upstream_rq_pending_overflow++;
       stream.localReply(
         503,
@@ -321,6 +325,7 @@ class Attempt implements UpstreamHandler {
   private finished = false;
   private tryTimer: Timer | undefined;
   private paused = false;
+  private pending = true;
 
   constructor(forward: ForwardedRequest, host: Host) {
     this.forward = forward;
@@ -328,6 +333,7 @@ class Attempt implements UpstreamHandler {
     const services = forward.stream.hcm.services;
     this.startTime = services.now();
     host.active++;
+    forward.cluster!.pendingRequests++;
     const stats = forward.cluster!.stats;
     stats.upstream_rq_active++;
     stats.upstream_rq_total++;
@@ -335,9 +341,17 @@ class Attempt implements UpstreamHandler {
     if (perTry > 0) this.tryTimer = services.setTimer(() => this.onTryTimeout(), perTry);
   }
 
+  /** The request got a connection: it no longer counts against max_pending_requests. */
+  onStart(): void {
+    if (!this.pending) return;
+    this.pending = false;
+    this.forward.cluster!.pendingRequests--;
+  }
+
   private release(): boolean {
     if (this.finished) return false;
     this.finished = true;
+    this.onStart();
     if (this.tryTimer) this.forward.stream.hcm.services.clearTimer(this.tryTimer);
     this.host.active--;
     this.forward.cluster!.stats.upstream_rq_active--;

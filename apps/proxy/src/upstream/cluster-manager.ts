@@ -48,6 +48,8 @@ export class UpstreamCluster {
   readonly stats: ClusterStats = emptyStats();
   /** Retries in flight (circuit breaker max_retries). */
   activeRetries = 0;
+  /** Requests waiting for a connection (circuit breaker max_pending_requests). */
+  pendingRequests = 0;
   private endpoints: EndpointsConfig | undefined;
   private readonly pools = new Map<string, UpstreamPool>();
   private readonly manager: ClusterManager;

@@ -27,6 +27,8 @@ export interface UpstreamRequest {
 
 /** Receives one upstream response. Exactly one of onEnd or onError is called last. */
 export interface UpstreamHandler {
+  /** The request got a connection (it stops being pending for circuit breaking). */
+  onStart?(): void;
   onHeaders(status: number, headers: Record<string, string | string[] | undefined>): void;
   /** Returns false to ask for a pause (backpressure); call the control's resume later. */
   onData(chunk: Buffer): boolean;
@@ -137,6 +139,7 @@ class Http1Dispatch implements Dispatcher.DispatchHandler, UpstreamControl {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     this.connected = true;
+    this.handler.onStart?.();
     if (this.pendingAbort) controller.abort(this.pendingAbort);
   }
 
@@ -243,9 +246,12 @@ class Http2Pool implements UpstreamPool {
     }
     const endStream = request.body === null || (Buffer.isBuffer(request.body) && request.body.length === 0);
     let connected = !session.connecting;
-    session.once('connect', () => {
-      connected = true;
-    });
+    if (connected) queueMicrotask(() => handler.onStart?.());
+    else
+      session.once('connect', () => {
+        connected = true;
+        handler.onStart?.();
+      });
     let done = false;
     const finish = (fn: () => void): void => {
       if (done) return;
