@@ -21,10 +21,20 @@ export interface AuditLog {
   close(): Promise<void>;
 }
 
-/** Opens (appends to) the audit log. `onError` hears write failures; issuing goes on. */
+/**
+ * Opens (appends to) the audit log. Lines recorded in the same turn of the
+ * event loop are written together (one write call). `onError` hears write
+ * failures; issuing goes on.
+ */
 export function openAuditLog(path: string, clock: () => number, onError: (error: Error) => void): AuditLog {
   const stream: WriteStream = createWriteStream(path, { flags: 'a', mode: 0o600 });
   stream.on('error', onError);
+  let pending: string[] = [];
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    stream.write(pending.join(''));
+    pending = [];
+  };
   return {
     record(entry) {
       const line = {
@@ -37,8 +47,13 @@ export function openAuditLog(path: string, clock: () => number, onError: (error:
         keyType: entry.keyType,
         caller: entry.caller,
       };
-      stream.write(`${JSON.stringify(line)}\n`);
+      if (pending.length === 0) setImmediate(flush);
+      pending.push(`${JSON.stringify(line)}\n`);
     },
-    close: () => new Promise<void>((resolve) => stream.end(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        flush();
+        stream.end(() => resolve());
+      }),
   };
 }
