@@ -46,8 +46,8 @@ const condition = object(
 );
 
 const rule = object({
-  from: array(object({ source }, { required: ['source'] })),
-  to: array(object({ operation }, { required: ['operation'] })),
+  from: array(object({ source }, { required: ['source'] }), { nonEmpty: true }),
+  to: array(object({ operation }, { required: ['operation'] }), { nonEmpty: true }),
   when: array(condition),
 });
 
@@ -202,8 +202,11 @@ function semantic(
     report.error('spec.provider', 'only allowed with action CUSTOM');
   if (action === 'CUSTOM')
     report.warning('spec.action', 'CUSTOM (external authorization) is not enforced by Weft');
-  if ((action === 'DENY' || action === 'AUDIT') && !policy.rules?.length) {
-    report.warning('spec.rules', `a ${action} policy without rules matches nothing`);
+  if (!policy.rules?.length) {
+    // As Istio: a DENY or CUSTOM policy without rules is never triggered, which is surely a mistake.
+    if (action === 'DENY' || action === 'CUSTOM')
+      report.error('spec.rules', `a ${action} policy without rules never matches`);
+    if (action === 'AUDIT') report.warning('spec.rules', 'an AUDIT policy without rules matches nothing');
   }
   policy.rules?.forEach((r, i) => {
     const path = `spec.rules[${i}]`;

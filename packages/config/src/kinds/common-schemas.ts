@@ -241,3 +241,48 @@ export function checkTargetRefNamespaces(
     }
   }
 }
+
+/**
+ * `exportTo` as Istio reads it: `.` (this namespace), `*` (everyone), a
+ * namespace name, or `~` (no one; ServiceEntry only). No duplicates (`.` is
+ * the object's own namespace), `*` and `~` stand alone, and a DestinationRule
+ * with a workloadSelector is exported to its own namespace only.
+ */
+export function checkExportTo(
+  exportTo: readonly string[] | undefined,
+  namespace: string,
+  options: { serviceEntry?: boolean; workloadSelector?: boolean },
+  report: Reporter,
+): void {
+  if (!exportTo?.length) return;
+  const seen = new Set<string>();
+  exportTo.forEach((entry, i) => {
+    const path = `spec.exportTo[${i}]`;
+    const key = entry === '.' ? namespace : entry;
+    if (seen.has(key)) {
+      report.error(
+        path,
+        entry === key ? `duplicate entry ${JSON.stringify(entry)}` : `"." duplicates namespace ${namespace}`,
+      );
+      return;
+    }
+    seen.add(key);
+    const valid =
+      entry === '.' || entry === '*' || (entry === '~' && options.serviceEntry) || isDns1123Label(entry);
+    if (!valid)
+      report.error(
+        path,
+        `${JSON.stringify(entry)} is not ".", "*"${options.serviceEntry ? ', "~"' : ''} or a namespace name`,
+      );
+  });
+  if (exportTo.length > 1 && seen.has('*'))
+    report.error('spec.exportTo', '"*" cannot be combined with other entries');
+  if (exportTo.length > 1 && seen.has('~'))
+    report.error('spec.exportTo', '"~" (no one) cannot be combined with other entries');
+  if (options.workloadSelector && (exportTo.length > 1 || !seen.has(namespace))) {
+    report.error(
+      'spec.exportTo',
+      'a DestinationRule with a workloadSelector can only be exported to its own namespace',
+    );
+  }
+}

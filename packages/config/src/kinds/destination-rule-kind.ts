@@ -19,7 +19,7 @@ import {
   stringList,
   uint32,
 } from '../schema/schema.ts';
-import { clientTlsSettings, connectionPool, labels, portSelector } from './common-schemas.ts';
+import { checkExportTo, clientTlsSettings, connectionPool, labels, portSelector } from './common-schemas.ts';
 import { type KindDefinition, NETWORKING_GROUP, NETWORKING_VERSIONS } from './kind-definition.ts';
 
 const consistentHash = object(
@@ -104,7 +104,12 @@ const loadBalancer = object(
       {
         duration: duration({ minMs: 1 }),
         minimumPercent: number({ min: 0, max: 100 }),
-        aggression: number({ min: 1 }),
+        aggression: number({
+          rule: '> 0',
+          check: (value, path, report) => {
+            if (value <= 0) report.error(path, `${value} must be greater than 0`);
+          },
+        }),
       },
       { required: ['duration'] },
     ),
@@ -183,7 +188,11 @@ function checkTrafficPolicy(policy: TrafficPolicy | undefined, path: string, rep
   });
 }
 
-function semantic(dr: DestinationRuleSpec, { report }: { report: Reporter }): void {
+function semantic(
+  dr: DestinationRuleSpec,
+  { report, namespace }: { report: Reporter; namespace: string },
+): void {
+  checkExportTo(dr.exportTo, namespace, { workloadSelector: dr.workloadSelector !== undefined }, report);
   checkTrafficPolicy(dr.trafficPolicy, 'spec.trafficPolicy', report);
   const names = new Set<string>();
   dr.subsets?.forEach((subset, i) => {

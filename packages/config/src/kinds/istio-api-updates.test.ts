@@ -208,3 +208,46 @@ describe('fields added in recent Istio API releases', () => {
     ]);
   });
 });
+
+describe('exportTo', () => {
+  it.each([
+    ['VirtualService', vs([route(dest('a'))], { exportTo: ['.', 'istio-system'] })],
+    ['ServiceEntry to no one', se({ exportTo: ['~'] })],
+    [
+      'DestinationRule with a selector, own namespace',
+      dr({ workloadSelector: { matchLabels: { app: 'a' } }, exportTo: ['.'] }),
+    ],
+  ])('accepts %s', (kind, spec) => {
+    const k = kind.split(' ')[0] as 'VirtualService' | 'ServiceEntry' | 'DestinationRule';
+    expect(errorsOf(k, spec)).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a duplicate of the own namespace',
+      'VirtualService',
+      vs([route(dest('a'))], { exportTo: ['default', '.'] }),
+      'spec.exportTo[1]: "." duplicates namespace default',
+    ],
+    [
+      '"*" with others',
+      'VirtualService',
+      vs([route(dest('a'))], { exportTo: ['*', 'a'] }),
+      'spec.exportTo: "*" cannot be combined with other entries',
+    ],
+    [
+      '"~" outside ServiceEntry',
+      'VirtualService',
+      vs([route(dest('a'))], { exportTo: ['~'] }),
+      'spec.exportTo[0]: "~" is not ".", "*" or a namespace name',
+    ],
+    [
+      'a selector DestinationRule exported elsewhere',
+      'DestinationRule',
+      dr({ workloadSelector: { matchLabels: { app: 'a' } }, exportTo: ['*'] }),
+      'spec.exportTo: a DestinationRule with a workloadSelector can only be exported to its own namespace',
+    ],
+  ] as const)('rejects %s', (_name, kind, spec, expected) => {
+    expect(errorsOf(kind, spec)).toContain(expected);
+  });
+});

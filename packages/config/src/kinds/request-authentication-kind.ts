@@ -39,7 +39,14 @@ const jwtRule = object(
     spaceDelimitedClaims: array(string({ nonEmpty: true })),
     presence: string({ ignored: 'presence is not supported' }),
   },
-  { required: ['issuer'], exclusive: [['jwksUri', 'jwks']] },
+  {
+    exclusive: [['jwksUri', 'jwks']],
+    rule: 'issuer or jwksUri is set',
+    check: (rule, path, report) => {
+      if (rule.issuer === undefined && rule.jwksUri === undefined)
+        report.error(path, 'one of issuer, jwksUri must be set');
+    },
+  },
 );
 
 const spec = object(
@@ -81,6 +88,7 @@ function semantic(
   checkTargetRefNamespaces(ra, namespace, report);
   const issuers = new Map<string, number>();
   ra.jwtRules?.forEach((rule, i) => {
+    if (rule.issuer === undefined) return;
     const first = issuers.get(rule.issuer);
     if (first !== undefined)
       report.error(

@@ -164,10 +164,20 @@ describe('AuthorizationPolicy', () => {
     ]);
   });
 
-  it('warns that a DENY policy without rules matches nothing', () => {
-    expect(problemsOf('AuthorizationPolicy', { action: 'DENY' })).toEqual([
-      'warning spec.rules: a DENY policy without rules matches nothing',
-    ]);
+  it.each([
+    ['DENY', 'error spec.rules: a DENY policy without rules never matches'],
+    ['CUSTOM', 'error spec.rules: a CUSTOM policy without rules never matches'],
+    ['AUDIT', 'warning spec.rules: an AUDIT policy without rules matches nothing'],
+  ])('flags a %s policy without rules', (action, expected) => {
+    const extra = action === 'CUSTOM' ? { provider: { name: 'ext' } } : {};
+    expect(problemsOf('AuthorizationPolicy', { action, ...extra })).toContain(expected);
+  });
+
+  it.each([
+    ['an empty from list', rule({ from: [] }), 'spec.rules[0].from: must not be empty'],
+    ['an empty to list', rule({ to: [] }), 'spec.rules[0].to: must not be empty'],
+  ])('rejects %s', (_name, spec, expected) => {
+    expect(errorsOf('AuthorizationPolicy', spec)).toContain(expected);
   });
 });
 
@@ -178,6 +188,10 @@ describe('RequestAuthentication', () => {
     ['a jwksUri', jwt({ jwksUri: 'https://issuer.example.com/jwks.json', audiences: ['api'] })],
     ['inline jwks', jwt({ jwks: '{"keys":[]}' })],
     [
+      'a jwksUri without issuer (Istio accepts it)',
+      { jwtRules: [{ jwksUri: 'https://x.example.com/jwks' }] },
+    ],
+    [
       'header and param locations',
       jwt({ fromHeaders: [{ name: 'x-jwt', prefix: 'Bearer ' }], fromParams: ['token'] }),
     ],
@@ -187,9 +201,9 @@ describe('RequestAuthentication', () => {
 
   it.each([
     [
-      'a rule without issuer',
-      { jwtRules: [{ jwksUri: 'https://x/jwks' }] },
-      'spec.jwtRules[0].issuer: required',
+      'a rule without issuer or jwksUri',
+      { jwtRules: [{ audiences: ['api'] }] },
+      'spec.jwtRules[0]: one of issuer, jwksUri must be set',
     ],
     [
       'jwks and jwksUri',

@@ -8,7 +8,7 @@ import type { ServiceEntrySpec, WorkloadEntrySpec } from '../resources/networkin
 import { cidrError, hostNameError, isIpAddress, reportIf, wildcardHostError } from '../schema/checks.ts';
 import type { Reporter } from '../schema/reporter.ts';
 import { array, enumOf, map, object, portNumber, string, stringList, uint32 } from '../schema/schema.ts';
-import { labels, protocolName } from './common-schemas.ts';
+import { checkExportTo, labels, protocolName } from './common-schemas.ts';
 import { type KindDefinition, NETWORKING_GROUP, NETWORKING_VERSIONS } from './kind-definition.ts';
 
 /** Port names are labels of letters, digits, '-', '_' and '.'. */
@@ -118,7 +118,11 @@ function checkEndpoint(
   }
 }
 
-function semanticServiceEntry(se: ServiceEntrySpec, { report }: { report: Reporter }): void {
+function semanticServiceEntry(
+  se: ServiceEntrySpec,
+  { report, namespace }: { report: Reporter; namespace: string },
+): void {
+  checkExportTo(se.exportTo, namespace, { serviceEntry: true }, report);
   const resolution = se.resolution ?? 'NONE';
   if (resolution !== 'NONE' && resolution !== 'STATIC') {
     se.addresses?.forEach((address, i) => {

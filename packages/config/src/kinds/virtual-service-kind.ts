@@ -29,7 +29,14 @@ import {
   stringList,
   uint32,
 } from '../schema/schema.ts';
-import { destination, labels, percent, stringMatch, withoutHeaderMatch } from './common-schemas.ts';
+import {
+  checkExportTo,
+  destination,
+  labels,
+  percent,
+  stringMatch,
+  withoutHeaderMatch,
+} from './common-schemas.ts';
 import { type KindDefinition, NETWORKING_GROUP, NETWORKING_VERSIONS } from './kind-definition.ts';
 
 const headerValue = string({ check: reportIf(headerValueError) });
@@ -406,7 +413,11 @@ function checkHttpRoute(route: HTTPRoute, path: string, report: Reporter): void 
     report.error(path, `the authority is rewritten more than once (${authorities.join(', ')})`);
 }
 
-function semantic(vs: VirtualServiceSpec, { report }: { report: Reporter }): void {
+function semantic(
+  vs: VirtualServiceSpec,
+  { report, namespace }: { report: Reporter; namespace: string },
+): void {
+  checkExportTo(vs.exportTo, namespace, {}, report);
   const hosts = vs.hosts ?? [];
   if (hosts.length === 0)
     report.error('spec.hosts', 'at least one host is required (delegate VirtualServices are not supported)');

@@ -10,6 +10,7 @@ import { describeSchema } from './describe-schema.ts';
 /** Checks across fields and objects, per kind, in words. */
 const SEMANTIC_NOTES: Record<Kind, string[]> = {
   VirtualService: [
+    '`exportTo` entries are `.`, `*` or namespace names, without duplicates; `*` stands alone.',
     '`hosts` is required (delegate VirtualServices without hosts are not supported); each host is a host name with an optional leading wildcard, or an IP address.',
     'Host `*` is rejected unless the VirtualService is bound only to gateways (not `mesh`).',
     '`gateways` entries are `mesh`, `name` or `namespace/name`.',
@@ -20,6 +21,7 @@ const SEMANTIC_NOTES: Record<Kind, string[]> = {
     'A gateway named in `gateways` that is not among the loaded Gateways is a warning (across objects).',
   ],
   DestinationRule: [
+    '`exportTo` as for VirtualService; with a `workloadSelector`, only the own namespace.',
     'Subset names are DNS-1123 labels and unique within the rule.',
     '`portLevelSettings` lists each port once.',
     'Two DestinationRules for the same host in one namespace are a warning (across objects).',
@@ -31,6 +33,7 @@ const SEMANTIC_NOTES: Record<Kind, string[]> = {
     'A port name is used by one port number only.',
   ],
   ServiceEntry: [
+    '`exportTo` as for VirtualService, plus `~` (no one), which stands alone.',
     'Port names and port numbers are unique; a host may not be `*` alone.',
     'CIDR `addresses` only with resolution NONE or STATIC.',
     '`resolution: NONE` (the default) takes no `endpoints`; `STATIC` needs `endpoints` or `workloadSelector`, and its endpoint addresses are IPs or `unix://` paths; `DNS_ROUND_ROBIN` takes at most one endpoint.',
@@ -54,7 +57,7 @@ const SEMANTIC_NOTES: Record<Kind, string[]> = {
     'A PeerAuthentication in the root namespace (`istio-system` by default) without selector is mesh-wide.',
   ],
   AuthorizationPolicy: [
-    'Empty-rule semantics, as Istio: an ALLOW policy without rules (including `spec: {}`) allows nothing for the workloads it selects; a rule `{}` matches every request; a DENY or AUDIT policy without rules matches nothing (warning).',
+    'Empty-rule semantics, as Istio: an ALLOW policy without rules (including `spec: {}`) allows nothing for the workloads it selects; a rule `{}` matches every request; a DENY or CUSTOM policy without rules is an error (it never matches), an AUDIT one a warning. `from` and `to`, when present, are not empty.',
     'A request matches a rule when it matches any `from`, any `to` and all `when` entries.',
     '`source` and `operation` must set at least one field; `serviceAccounts` cannot be combined with `principals` or `namespaces`.',
     'IP blocks are IPs or CIDRs; ports are numbers 1..65535; `*` only at the start or the end of principals, namespaces, trust domains, hosts and paths; path templates may use `{*}` and `{**}`; a path not starting with `/` is a warning (it never matches).',
@@ -63,7 +66,7 @@ const SEMANTIC_NOTES: Record<Kind, string[]> = {
     '`provider` is required with, and only allowed with, action `CUSTOM`; CUSTOM is validated only (not enforced, warning).',
   ],
   RequestAuthentication: [
-    '`jwks` is a JSON Web Key Set with a `keys` list; `jwksUri` an http(s) URL; not both.',
+    'Each rule sets `issuer` or `jwksUri`; `jwks` is a JSON Web Key Set with a `keys` list; `jwksUri` an http(s) URL; not both.',
     'Each issuer appears in one rule only; `targetRef`/`targetRefs` must not name another namespace.',
   ],
 };

@@ -114,7 +114,8 @@ export interface ClaimToHeader {
 }
 
 export interface JWTRule {
-  issuer: string;
+  /** Required unless `jwksUri` is set. */
+  issuer?: string;
   audiences?: string[];
   jwksUri?: string;
   jwks?: string;
