@@ -190,7 +190,11 @@ export const listenerPort = (required: readonly string[]): Schema =>
       number: portNumber(),
       protocol: protocolName,
       name: string(),
-      targetPort: portNumber({ ignored: 'targetPort on a listener port' }),
+      targetPort: portNumber({
+        rule: 'not allowed: it has no effect on listeners',
+        check: (_port, path, report) =>
+          report.error(path, 'targetPort has no effect on Gateway and Sidecar listeners'),
+      }),
     },
     { required },
   );

@@ -3,7 +3,7 @@
  *
  * @see https://istio.io/latest/docs/reference/config/networking/gateway/
  */
-import type { GatewaySpec } from '../resources/networking-types.ts';
+import type { GatewaySpec, ServerTLSSettings } from '../resources/networking-types.ts';
 import { isDns1123Label, wildcardHostError } from '../schema/checks.ts';
 import type { Reporter } from '../schema/reporter.ts';
 import { array, object, string } from '../schema/schema.ts';
@@ -12,7 +12,7 @@ import { type KindDefinition, NETWORKING_GROUP, NETWORKING_VERSIONS } from './ki
 
 const server = object(
   {
-    port: listenerPort(['number', 'protocol']),
+    port: listenerPort(['number', 'protocol', 'name']),
     bind: string(),
     hosts: array(string(), { nonEmpty: true }),
     tls: serverTlsSettings,
@@ -44,6 +44,59 @@ export function namespacedHostError(value: string): string | undefined {
 }
 
 const TLS_PROTOCOLS = new Set(['HTTPS', 'TLS']);
+const HTTP_PROTOCOLS = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB']);
+const TERMINATING_MODES = new Set(['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL']);
+
+/** Server TLS settings as Istio checks them: one certificate source, what each mode needs, CRL limits. */
+export function checkServerTls(tls: ServerTLSSettings, path: string, report: Reporter): void {
+  const mode = tls.mode ?? 'PASSTHROUGH';
+  const files = tls.serverCertificate !== undefined || tls.privateKey !== undefined;
+  const credential = tls.credentialName !== undefined || (tls.credentialNames?.length ?? 0) > 0;
+  const sources = [
+    tls.serverCertificate !== undefined && tls.privateKey !== undefined,
+    tls.credentialName !== undefined,
+    (tls.credentialNames?.length ?? 0) > 0,
+    (tls.tlsCertificates?.length ?? 0) > 0,
+  ].filter(Boolean).length;
+  if (sources > 1) {
+    report.error(
+      path,
+      'only one of credentialName, credentialNames, serverCertificate/privateKey, tlsCertificates may be set',
+    );
+  }
+  if (
+    mode === 'ISTIO_MUTUAL' &&
+    (files || credential || tls.caCertificates !== undefined || tls.tlsCertificates?.length)
+  ) {
+    report.error(
+      path,
+      "ISTIO_MUTUAL uses the mesh's certificates: no certificates, keys or credentials may be set",
+    );
+  }
+  if (
+    (mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH') &&
+    (files || credential || tls.caCertificates !== undefined || tls.tlsCertificates?.length)
+  ) {
+    report.warning(path, `${mode} does not terminate TLS: the certificates are ignored`);
+  }
+  if (TERMINATING_MODES.has(mode) && !credential) {
+    const certs = tls.tlsCertificates?.length
+      ? tls.tlsCertificates
+      : [{ serverCertificate: tls.serverCertificate, privateKey: tls.privateKey }];
+    if (certs.some((c) => c.serverCertificate === undefined || c.privateKey === undefined)) {
+      report.error(path, `${mode} requires credentialName, or serverCertificate and privateKey`);
+    }
+    if (mode !== 'SIMPLE' && tls.caCertificates === undefined)
+      report.error(path, `${mode} requires caCertificates (the client CA bundle)`);
+  }
+  if ((tls.tlsCertificates?.length ?? 0) > 2)
+    report.warning(`${path}.tlsCertificates`, 'at most 2 server certificates are used');
+  if (tls.caCrl !== undefined && tls.credentialName !== undefined) {
+    report.error(`${path}.caCrl`, 'not supported with credentialName: put the CRL in the credential');
+  }
+  if (tls.caCrl !== undefined && mode === 'SIMPLE')
+    report.error(`${path}.caCrl`, 'not supported with SIMPLE TLS');
+}
 
 function semantic(gateway: GatewaySpec, { report }: { report: Reporter }): void {
   const portNames = new Map<string, number>();
@@ -54,18 +107,20 @@ function semantic(gateway: GatewaySpec, { report }: { report: Reporter }): void 
       if (reason) report.error(`${path}.hosts[${j}]`, reason);
     });
     const protocol = server.port.protocol.toUpperCase();
+    const tls = server.tls;
     if (TLS_PROTOCOLS.has(protocol)) {
-      if (!server.tls) report.error(`${path}.tls`, `required for protocol ${protocol}`);
-      const mode = server.tls?.mode ?? 'SIMPLE';
-      const tls = server.tls ?? {};
-      if ((mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL') && server.tls) {
-        const hasFiles = tls.serverCertificate !== undefined && tls.privateKey !== undefined;
-        if (!hasFiles && tls.credentialName === undefined && !tls.credentialNames?.length) {
-          report.error(`${path}.tls`, `${mode} requires credentialName, or serverCertificate and privateKey`);
-        }
-      }
-    } else if (server.tls && !server.tls.httpsRedirect) {
-      report.error(`${path}.tls`, `TLS settings on a ${protocol} server are only allowed for httpsRedirect`);
+      if (!tls) report.error(`${path}.tls`, `required for protocol ${protocol}`);
+      else checkServerTls(tls, `${path}.tls`, report);
+    } else if (tls) {
+      const redirectOnly =
+        tls.httpsRedirect === true && Object.keys(tls).every((k) => k === 'httpsRedirect' || k === 'mode');
+      if (!HTTP_PROTOCOLS.has(protocol))
+        report.error(`${path}.tls`, `a ${protocol} server cannot have TLS settings`);
+      else if (!redirectOnly)
+        report.error(`${path}.tls`, `a plain-text ${protocol} server may only set tls.httpsRedirect`);
+    }
+    if (tls?.httpsRedirect && protocol !== 'HTTP') {
+      report.warning(`${path}.tls.httpsRedirect`, 'only has an effect on HTTP servers');
     }
     const name = server.port.name;
     if (name !== undefined) {

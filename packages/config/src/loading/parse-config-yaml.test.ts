@@ -57,12 +57,12 @@ describe('parseConfigYaml', () => {
     ],
     [
       'an unsupported version',
-      'apiVersion: networking.istio.io/v2\nkind: Gateway\nmetadata: {name: a}\nspec: {servers: [{port: {number: 80, protocol: HTTP}, hosts: ["*"]}]}\n',
+      'apiVersion: networking.istio.io/v2\nkind: Gateway\nmetadata: {name: a}\nspec: {servers: [{port: {number: 80, protocol: HTTP, name: http}, hosts: ["*"]}]}\n',
       'f.yaml:1 Gateway default/a: apiVersion: unsupported version "v2" of networking.istio.io; accepted: v1alpha3, v1beta1, v1',
     ],
     [
       'a kind in the wrong group',
-      'apiVersion: security.istio.io/v1\nkind: Gateway\nmetadata: {name: a}\nspec: {servers: [{port: {number: 80, protocol: HTTP}, hosts: ["*"]}]}\n',
+      'apiVersion: security.istio.io/v1\nkind: Gateway\nmetadata: {name: a}\nspec: {servers: [{port: {number: 80, protocol: HTTP, name: http}, hosts: ["*"]}]}\n',
       'f.yaml:1 Gateway default/a: apiVersion: Gateway belongs to networking.istio.io, not "security.istio.io"',
     ],
     [

@@ -28,8 +28,9 @@ const SEMANTIC_NOTES: Record<Kind, string[]> = {
   ],
   Gateway: [
     'Server hosts are `[namespace/]host`, namespace `*`, `.`, `~` or a name.',
-    'HTTPS and TLS servers need `tls`; SIMPLE, MUTUAL and OPTIONAL_MUTUAL need `credentialName` (or `credentialNames`), or `serverCertificate` and `privateKey`.',
-    'Other protocols may carry `tls` only for `httpsRedirect`.',
+    'Every server port has a name; `targetPort` is rejected (it has no effect).',
+    'HTTPS and TLS servers need `tls`; SIMPLE, MUTUAL and OPTIONAL_MUTUAL need `credentialName` (or `credentialNames`), or `serverCertificate` and `privateKey` (or `tlsCertificates`); MUTUAL and OPTIONAL_MUTUAL without a credential also need `caCertificates`. Only one certificate source may be set; ISTIO_MUTUAL takes none; PASSTHROUGH ignores them (warning); `caCrl` is not allowed with `credentialName` or SIMPLE.',
+    'Plain-text HTTP servers may carry `tls` only for `httpsRedirect`; other protocols not at all.',
     'A port name is used by one port number only.',
   ],
   ServiceEntry: [
