@@ -30,6 +30,8 @@ export {
 } from './certificate-signer.ts';
 export type { CreateCsrOptions, ParseCsrOptions, ParsedCsr } from './csr.ts';
 export { createCsr, parseCsr } from './csr.ts';
+export type { FakeCa, FakeCaCall, FakeCaOptions } from './fake-ca.ts';
+export { startFakeCa } from './fake-ca.ts';
 export type { IstioCertificateRequest, IstioCertificateResponse } from './istio-ca-proto.ts';
 export {
   ISTIO_CERTIFICATE_SERVICE,

@@ -50,6 +50,7 @@ it('is importable by name from its build output and loads the Istio CA proto', (
     'signCertificate',
     'spiffeIdOf',
     'splitPemCertificates',
+    'startFakeCa',
     'validateRotationOptions',
     'validateTrustDomain',
     'validateWorkloadIdentity',
