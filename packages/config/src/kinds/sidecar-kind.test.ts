@@ -59,3 +59,57 @@ describe('Sidecar', () => {
     expect(problemsOf('Sidecar', {})).toEqual(['warning spec: empty Sidecar: it changes nothing']);
   });
 });
+
+describe('Sidecar listeners, as Istio checks them', () => {
+  const egressPort = (number: number) => ({ number, protocol: 'HTTP', name: `http-${number}` });
+  it.each([
+    [
+      'the catch-all egress listener before others',
+      { egress: [{ hosts: ['./*'] }, { port: egressPort(80), hosts: ['./*'] }] },
+      'spec.egress[0]: the egress listener without port must be the last one',
+    ],
+    [
+      'an egress port used twice',
+      {
+        egress: [
+          { port: egressPort(80), hosts: ['./*'] },
+          { port: egressPort(80), hosts: ['*/*'] },
+        ],
+      },
+      'spec.egress[1].port.number: port 80 is already used by egress[0]',
+    ],
+    [
+      'an ingress port used twice',
+      { ingress: [{ port: egressPort(80) }, { port: egressPort(80) }] },
+      'spec.ingress[1].port.number: port 80 is already used by ingress[0]',
+    ],
+    [
+      'credentialName in ingress TLS',
+      {
+        ingress: [
+          {
+            port: { number: 443, protocol: 'HTTPS', name: 'https' },
+            tls: { mode: 'SIMPLE', credentialName: 'c' },
+          },
+        ],
+      },
+      'spec.ingress[0].tls: not supported in Sidecar ingress TLS: credentialName',
+    ],
+    [
+      'ISTIO_MUTUAL in ingress TLS',
+      {
+        ingress: [{ port: { number: 443, protocol: 'HTTPS', name: 'https' }, tls: { mode: 'ISTIO_MUTUAL' } }],
+      },
+      'spec.ingress[0].tls.mode: ISTIO_MUTUAL is not allowed in Sidecar ingress TLS',
+    ],
+  ])('rejects %s', (_name, spec, expected) => {
+    expect(errorsOf('Sidecar', spec)).toContain(expected);
+  });
+
+  it('warns about duplicate hosts and hosts next to */*', () => {
+    expect(problemsOf('Sidecar', { egress: [{ hosts: ['*/*', './a.com', './a.com'] }] })).toEqual([
+      'warning spec.egress[0].hosts[2]: duplicate host "./a.com"',
+      'warning spec.egress[0].hosts: "*/*" already selects every host; the other entries add nothing',
+    ]);
+  });
+});

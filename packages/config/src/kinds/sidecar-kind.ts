@@ -53,10 +53,18 @@ function semantic(sidecar: SidecarSpec, { report }: { report: Reporter }): void 
   ) {
     report.warning('spec', 'empty Sidecar: it changes nothing');
   }
-  let catchAll = 0;
-  sidecar.egress?.forEach((egress, i) => {
+  const egress = sidecar.egress ?? [];
+  const catchAlls = egress.flatMap((listener, i) => (listener.port ? [] : [i]));
+  if (catchAlls.length > 1)
+    report.error(`spec.egress[${catchAlls[1]}]`, 'only one egress listener may omit port');
+  else if (catchAlls.length === 1 && catchAlls[0] !== egress.length - 1) {
+    report.error(`spec.egress[${catchAlls[0]}]`, 'the egress listener without port must be the last one');
+  }
+  const egressPorts = new Map<string, number>();
+  egress.forEach((listener, i) => {
     const path = `spec.egress[${i}]`;
-    egress.hosts.forEach((host, j) => {
+    const seen = new Set<string>();
+    listener.hosts.forEach((host, j) => {
       if (!host.includes('/')) {
         report.error(
           `${path}.hosts[${j}]`,
@@ -66,17 +74,47 @@ function semantic(sidecar: SidecarSpec, { report }: { report: Reporter }): void 
       }
       const reason = namespacedHostError(host);
       if (reason) report.error(`${path}.hosts[${j}]`, reason);
+      if (seen.has(host)) report.warning(`${path}.hosts[${j}]`, `duplicate host ${JSON.stringify(host)}`);
+      seen.add(host);
     });
-    if (!egress.port) catchAll++;
-    if (!egress.port && catchAll > 1) report.error(path, 'only one egress listener may omit port');
+    if (seen.has('*/*') && listener.hosts.length > 1)
+      report.warning(`${path}.hosts`, '"*/*" already selects every host; the other entries add nothing');
+    if (listener.port) {
+      const key = `${listener.bind ?? ''}:${listener.port.number}`;
+      const first = egressPorts.get(key);
+      if (first !== undefined)
+        report.error(
+          `${path}.port.number`,
+          `port ${listener.port.number} is already used by egress[${first}]`,
+        );
+      else egressPorts.set(key, i);
+    }
   });
+  const ingressPorts = new Map<string, number>();
   sidecar.ingress?.forEach((ingress, i) => {
+    const path = `spec.ingress[${i}]`;
     const endpoint = ingress.defaultEndpoint;
     if (endpoint !== undefined && !DEFAULT_ENDPOINT.test(endpoint)) {
       report.error(
-        `spec.ingress[${i}].defaultEndpoint`,
+        `${path}.defaultEndpoint`,
         `${JSON.stringify(endpoint)} must be 127.0.0.1:PORT, 0.0.0.0:PORT or unix://PATH`,
       );
+    }
+    const key = `${ingress.bind ?? ''}:${ingress.port.number}`;
+    const first = ingressPorts.get(key);
+    if (first !== undefined)
+      report.error(`${path}.port.number`, `port ${ingress.port.number} is already used by ingress[${first}]`);
+    else ingressPorts.set(key, i);
+    const tls = ingress.tls;
+    if (tls) {
+      const unsupported = (
+        ['httpsRedirect', 'credentialName', 'credentialNames', 'tlsCertificates', 'subjectAltNames'] as const
+      ).filter((f) => tls[f] !== undefined);
+      if (unsupported.length > 0)
+        report.error(`${path}.tls`, `not supported in Sidecar ingress TLS: ${unsupported.join(', ')}`);
+      if (tls.mode === 'ISTIO_MUTUAL' || tls.mode === 'AUTO_PASSTHROUGH' || tls.mode === 'PASSTHROUGH') {
+        report.error(`${path}.tls.mode`, `${tls.mode} is not allowed in Sidecar ingress TLS`);
+      }
     }
   });
   const policy = sidecar.outboundTrafficPolicy;

@@ -48,7 +48,8 @@ const SEMANTIC_NOTES: Record<Kind, string[]> = {
   ],
   Sidecar: [
     'Egress hosts are `namespace/dnsName` (`*/`, `./` and `~/` allowed); `~ns/` excludes the hosts of namespace `ns`.',
-    'Only one egress listener may omit `port`.',
+    'Only one egress listener may omit `port`, and it comes last; listener ports (per bind address) are unique; duplicate egress hosts, and hosts beside `*/*`, are warnings.',
+    'Ingress TLS does not support `httpsRedirect`, credentials, `tlsCertificates` or `subjectAltNames`, nor modes ISTIO_MUTUAL and PASSTHROUGH.',
     '`ingress[].defaultEndpoint` is `127.0.0.1:PORT`, `0.0.0.0:PORT` or `unix://PATH`.',
     '`outboundTrafficPolicy.egressProxy` only with mode `ALLOW_ANY`.',
     'An empty Sidecar is a warning.',
