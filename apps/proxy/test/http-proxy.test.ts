@@ -494,6 +494,14 @@ describe('admin', () => {
     };
     expect(dump.configs.map((c) => c.resources.length)).toEqual([6, 6, 1, 1]);
     const prom = await (await request(`${base}/stats/prometheus`)).body.text();
-    expect(prom).toContain('weft_proxy_requests_total');
+    const uh = prom
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('weft_proxy_requests_total{') &&
+          l.includes('cluster="empty"') &&
+          l.includes('response_flags="UH"'),
+      );
+    expect(uh).toMatch(/response_code="503".* [1-9]\d*$/);
   });
 });

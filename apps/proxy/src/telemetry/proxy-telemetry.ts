@@ -28,8 +28,22 @@ export interface AccessLogRecord {
   readonly listener: string;
 }
 
+interface RequestCount {
+  readonly attributes: {
+    readonly cluster: string;
+    readonly response_code: string;
+    readonly response_flags: string;
+  };
+  count: number;
+}
+
 export class ProxyTelemetry {
-  private readonly requests: Counter;
+  /**
+   * Request counts by (cluster, code, flags), read by an observable counter
+   * at scrape time: one Map increment per request instead of the SDK's
+   * attribute hashing.
+   */
+  private readonly requestCounts = new Map<string, RequestCount>();
   private readonly duration: Histogram;
   private readonly tcpSessions: Counter;
   private readonly tcpBytes: Counter;
@@ -38,9 +52,13 @@ export class ProxyTelemetry {
 
   constructor(metrics: MetricsRegistry, now: () => number, accessLog?: (record: AccessLogRecord) => void) {
     const meter = metrics.meter;
-    this.requests = meter.createCounter('weft_proxy_requests_total', {
-      description: 'HTTP requests by upstream cluster, response code and response flags',
-    });
+    meter
+      .createObservableCounter('weft_proxy_requests_total', {
+        description: 'HTTP requests by upstream cluster, response code and response flags',
+      })
+      .addCallback((result) => {
+        for (const entry of this.requestCounts.values()) result.observe(entry.count, entry.attributes);
+      });
     this.duration = meter.createHistogram('weft_proxy_request_duration_milliseconds', {
       description: 'HTTP request duration from first byte to completion',
       unit: 'ms',
@@ -59,7 +77,16 @@ export class ProxyTelemetry {
     const durationMs = this.now() - stream.startTime;
     const flags = stream.flagsText();
     const cluster = stream.clusterName || '-';
-    this.requests.add(1, { cluster, response_code: String(stream.status), response_flags: flags });
+    const key = `${cluster}\u0000${stream.status}\u0000${flags}`;
+    let entry = this.requestCounts.get(key);
+    if (!entry) {
+      entry = {
+        attributes: { cluster, response_code: String(stream.status), response_flags: flags },
+        count: 0,
+      };
+      this.requestCounts.set(key, entry);
+    }
+    entry.count++;
     this.duration.record(durationMs, { cluster });
     this.accessLog?.({
       start_time: new Date(stream.startTime).toISOString(),
