@@ -142,33 +142,45 @@ export const serverTlsSettings = object({
   ),
 });
 
-export const connectionPool = object({
-  tcp: object({
-    maxConnections: uint32({ min: 1, max: 0x7fff_ffff }),
-    connectTimeout: duration({ minMs: 1 }),
-    tcpKeepalive: object({
-      probes: uint32(),
-      time: duration({ minMs: 1 }),
-      interval: duration({ minMs: 1 }),
+export const connectionPool = object(
+  {
+    tcp: object({
+      maxConnections: uint32({ min: 1, max: 0x7fff_ffff }),
+      connectTimeout: duration({ minMs: 1 }),
+      tcpKeepalive: object({
+        probes: uint32(),
+        time: duration({ minMs: 1 }),
+        interval: duration({ minMs: 1 }),
+      }),
+      maxConnectionDuration: duration({ minMs: 1 }),
+      idleTimeout: duration(),
     }),
-    maxConnectionDuration: duration({ minMs: 1 }),
-    idleTimeout: duration(),
-  }),
-  http: object({
-    http1MaxPendingRequests: uint32({ max: 0x7fff_ffff }),
-    http2MaxRequests: uint32({ max: 0x7fff_ffff }),
-    maxRequestsPerConnection: uint32({ max: 0x7fff_ffff }),
-    maxRetries: uint32({ max: 0x7fff_ffff }),
-    idleTimeout: duration({ minMs: 1 }),
-    h2UpgradePolicy: enumOf(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']),
-    useClientProtocol: boolean(),
-    maxConcurrentStreams: uint32({ max: 0x7fff_ffff }),
-    http2KeepAlive: object(
-      { time: duration({ minMs: 1 }), timeout: duration({ minMs: 1 }), interval: duration({ minMs: 1 }) },
-      { required: ['interval', 'timeout'] },
-    ),
-  }),
-});
+    http: object({
+      http1MaxPendingRequests: uint32({ max: 0x7fff_ffff }),
+      http2MaxRequests: uint32({ max: 0x7fff_ffff }),
+      maxRequestsPerConnection: uint32({ max: 0x7fff_ffff }),
+      maxRetries: uint32({ max: 0x7fff_ffff }),
+      idleTimeout: duration({ minMs: 1 }),
+      h2UpgradePolicy: enumOf(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']),
+      useClientProtocol: boolean(),
+      maxConcurrentStreams: uint32({ max: 0x7fff_ffff }),
+      http2KeepAlive: object(
+        { time: duration({ minMs: 1 }), timeout: duration({ minMs: 1 }), interval: duration({ minMs: 1 }) },
+        { required: ['interval', 'timeout'] },
+      ),
+    }),
+  },
+  {
+    rule: 'not empty; useClientProtocol not with h2UpgradePolicy UPGRADE',
+    check: (pool, path, report) => {
+      if (Object.keys(pool).length === 0) report.error(path, 'must set at least one of tcp, http');
+      const http = pool.http as { h2UpgradePolicy?: string; useClientProtocol?: boolean } | undefined;
+      if (http?.h2UpgradePolicy === 'UPGRADE' && http.useClientProtocol) {
+        report.error(`${path}.http`, 'useClientProtocol cannot be true with h2UpgradePolicy UPGRADE');
+      }
+    },
+  },
+);
 
 /** An Istio protocol name, case-insensitive (`HTTP`, `http2`, `GRPC`, `TCP`, ...). */
 export const protocolName = string({

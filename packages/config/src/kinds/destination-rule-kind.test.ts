@@ -87,7 +87,14 @@ describe('DestinationRule', () => {
     ],
     [
       'a port listed twice',
-      dr({ trafficPolicy: { portLevelSettings: [{ port: { number: 80 } }, { port: { number: 80 } }] } }),
+      dr({
+        trafficPolicy: {
+          portLevelSettings: [80, 80].map((number) => ({
+            port: { number },
+            loadBalancer: { simple: 'RANDOM' },
+          })),
+        },
+      }),
       'spec.trafficPolicy.portLevelSettings[1].port.number: port 80 is listed twice',
     ],
     [
@@ -107,5 +114,52 @@ describe('DestinationRule', () => {
     ],
   ])('rejects %s', (_name, spec, expected) => {
     expect(errorsOf('DestinationRule', spec)).toContain(expected);
+  });
+});
+
+describe('DestinationRule traffic policies, as Istio checks them', () => {
+  it.each([
+    ['an empty trafficPolicy', dr({ trafficPolicy: {} }), 'spec.trafficPolicy: must set at least one field'],
+    [
+      'an empty connectionPool',
+      dr({ trafficPolicy: { connectionPool: {} } }),
+      'spec.trafficPolicy.connectionPool: must set at least one of tcp, http',
+    ],
+    [
+      'a port-level policy with only a port',
+      dr({ trafficPolicy: { portLevelSettings: [{ port: { number: 80 } }] } }),
+      'spec.trafficPolicy.portLevelSettings[0]: sets no policy for the port',
+    ],
+    [
+      'a maglev table size that is not prime',
+      dr({
+        trafficPolicy: {
+          loadBalancer: { consistentHash: { useSourceIp: true, maglev: { tableSize: 1000 } } },
+        },
+      }),
+      'spec.trafficPolicy.loadBalancer.consistentHash.maglev.tableSize: 1000 is not a prime number',
+    ],
+    [
+      'h2 UPGRADE with useClientProtocol',
+      dr({
+        trafficPolicy: { connectionPool: { http: { h2UpgradePolicy: 'UPGRADE', useClientProtocol: true } } },
+      }),
+      'spec.trafficPolicy.connectionPool.http: useClientProtocol cannot be true with h2UpgradePolicy UPGRADE',
+    ],
+  ])('rejects %s', (_name, spec, expected) => {
+    expect(errorsOf('DestinationRule', spec)).toContain(expected);
+  });
+
+  it('accepts a prime maglev table', () => {
+    expect(
+      errorsOf(
+        'DestinationRule',
+        dr({
+          trafficPolicy: {
+            loadBalancer: { consistentHash: { useSourceIp: true, maglev: { tableSize: 65537 } } },
+          },
+        }),
+      ),
+    ).toEqual([]);
   });
 });

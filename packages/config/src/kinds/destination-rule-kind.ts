@@ -22,6 +22,12 @@ import {
 import { checkExportTo, clientTlsSettings, connectionPool, labels, portSelector } from './common-schemas.ts';
 import { type KindDefinition, NETWORKING_GROUP, NETWORKING_VERSIONS } from './kind-definition.ts';
 
+function isPrime(n: number): boolean {
+  if (n < 2) return false;
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
+  return true;
+}
+
 const consistentHash = object(
   {
     httpHeaderName: string({ nonEmpty: true }),
@@ -39,7 +45,19 @@ const consistentHash = object(
     useSourceIp: boolean(),
     httpQueryParameterName: string({ nonEmpty: true }),
     ringHash: object({ minimumRingSize: uint32() }),
-    maglev: object({ tableSize: uint32() }),
+    maglev: object(
+      {
+        tableSize: integer({
+          min: 1,
+          max: 5_000_010,
+          rule: 'a prime number below 5000011',
+          check: (size, path, report) => {
+            if (!isPrime(size)) report.error(path, `${size} is not a prime number`);
+          },
+        }),
+      },
+      { required: ['tableSize'] },
+    ),
     minimumRingSize: uint32({ deprecated: 'use ringHash.minimumRingSize' }),
   },
   {
@@ -138,7 +156,13 @@ const outlierDetection = object({
 
 const portTrafficPolicy = object(
   { port: portSelector, loadBalancer, connectionPool, outlierDetection, tls: clientTlsSettings },
-  { required: ['port'] },
+  {
+    required: ['port'],
+    rule: 'sets a policy besides port',
+    check: (policy, path, report) => {
+      if (Object.keys(policy).every((k) => k === 'port')) report.error(path, 'sets no policy for the port');
+    },
+  },
 );
 
 const trafficPolicyFields = {
@@ -162,7 +186,14 @@ const trafficPolicyFields = {
   }),
   proxyProtocol: object({ version: enumOf(['V1', 'V2']) }, { ignored: 'proxyProtocol is not supported' }),
 };
-const trafficPolicy = object(trafficPolicyFields);
+const trafficPolicy = object(trafficPolicyFields, {
+  rule: 'not empty; not both tunnel and proxyProtocol',
+  check: (policy, path, report) => {
+    if (Object.keys(policy).length === 0) report.error(path, 'must set at least one field');
+    if (policy.tunnel !== undefined && policy.proxyProtocol !== undefined)
+      report.error(path, 'tunnel and proxyProtocol cannot both be set');
+  },
+});
 
 const spec = object(
   {

@@ -23,7 +23,7 @@ const SEMANTIC_NOTES: Record<Kind, string[]> = {
   DestinationRule: [
     '`exportTo` as for VirtualService; with a `workloadSelector`, only the own namespace.',
     'Subset names are DNS-1123 labels and unique within the rule.',
-    '`portLevelSettings` lists each port once.',
+    '`portLevelSettings` lists each port once, each with a policy besides `port`; `trafficPolicy` and `connectionPool` are not empty; `tunnel` and `proxyProtocol` exclude each other; `useClientProtocol` is not allowed with `h2UpgradePolicy: UPGRADE`; a maglev `tableSize` is prime.',
     'Two DestinationRules for the same host in one namespace are a warning (across objects).',
   ],
   Gateway: [
