@@ -175,7 +175,8 @@ export class ForwardedRequest {
     const stream = this.stream;
     if (stream.done) return;
     const cluster = this.cluster!;
-    const host = cluster.hostSet.pick(this.hash);
+    // A cluster removed by CDS since the first attempt takes no new attempts.
+    const host = cluster.closed ? undefined : cluster.hostSet.pick(this.hash);
     if (!host) {
       stream.localReply(503, 'no healthy upstream', ResponseFlag.NoHealthyUpstream);
       return;

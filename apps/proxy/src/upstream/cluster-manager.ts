@@ -50,6 +50,8 @@ export class UpstreamCluster {
   activeRetries = 0;
   /** Requests waiting for a connection (circuit breaker max_pending_requests). */
   pendingRequests = 0;
+  /** Removed from CDS: no new attempts (in-flight ones finish on the closing pools). */
+  closed = false;
   private endpoints: EndpointsConfig | undefined;
   private readonly pools = new Map<string, UpstreamPool>();
   private readonly manager: ClusterManager;
@@ -157,6 +159,7 @@ export class UpstreamCluster {
   }
 
   close(): void {
+    this.closed = true;
     this.closePools([...this.pools.keys()]);
   }
 }
