@@ -8,7 +8,10 @@
  */
 import { defineConfig } from 'vitest/config';
 
-const conditions = ['@weft/source', 'import', 'node', 'default'];
+// Vitest also hands these to its worker processes as `--conditions`, which
+// reach CommonJS `require()` too: so no `import` here (it would make
+// require() of dual packages load their ESM build).
+const conditions = ['@weft/source', 'node'];
 
 export default defineConfig({
   resolve: { conditions },
