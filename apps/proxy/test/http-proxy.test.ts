@@ -315,6 +315,16 @@ describe('HTTP/1.1 downstream', () => {
     expect(text).toContain('"body":"hello world"');
   });
 
+  it('replays a chunked request body on retry', async () => {
+    a.statuses = [503];
+    const text = await raw(
+      'POST /again HTTP/1.1\r\nHost: retry.local\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
+      (t) => t.includes('"body":"hello world"'),
+    );
+    expect(text.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(a.requests.map((r) => r.body)).toEqual(['hello world', 'hello world']);
+  });
+
   it('answers Expect: 100-continue before the body is sent', async () => {
     const text = await raw(
       'POST /expect HTTP/1.1\r\nHost: a.local\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n',

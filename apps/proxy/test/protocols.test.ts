@@ -43,7 +43,16 @@ let echoPort: number;
 beforeAll(async () => {
   web = await startBackend('web');
   grpcServer = http2.createServer();
+  let flaky = 0;
   grpcServer.on('stream', (stream, headers) => {
+    if (String(headers[':path']).endsWith('/Flaky') && flaky++ === 0) {
+      // A trailers-only gRPC error: UNAVAILABLE.
+      stream.respond(
+        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14' },
+        { endStream: true },
+      );
+      return;
+    }
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('end', () => {
@@ -75,7 +84,23 @@ beforeAll(async () => {
     ],
     routes: [
       routeConfiguration('80', [
-        virtualHost('grpc', ['grpc.local'], [routeTo('grpc', { prefix: '/', grpc: {} })]),
+        virtualHost(
+          'grpc',
+          ['grpc.local'],
+          [
+            routeTo(
+              'grpc',
+              { prefix: '/', grpc: {} },
+              {
+                retryPolicy: {
+                  retryOn: 'unavailable',
+                  numRetries: { value: 1 },
+                  retryBackOff: { baseInterval: { nanos: 1000000 } },
+                },
+              },
+            ),
+          ],
+        ),
         virtualHost('web', ['*'], [routeTo('web')]),
       ]),
     ],
@@ -141,6 +166,14 @@ describe('HTTP/2', () => {
     expect(res).toMatchObject({ status: 200, body: '/pkg.Echo/Say|hi' });
     expect(res.trailers['grpc-status']).toBe('0');
     expect(res.trailers['grpc-message']).toBe('ok');
+  });
+});
+
+describe('gRPC retries', () => {
+  it('retries a trailers-only UNAVAILABLE under retry_on unavailable', async () => {
+    const res = await h2Call('/pkg.Echo/Flaky', 'again');
+    expect(res).toMatchObject({ status: 200, body: '/pkg.Echo/Flaky|again' });
+    expect(res.trailers['grpc-status']).toBe('0');
   });
 });
 

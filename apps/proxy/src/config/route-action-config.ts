@@ -46,6 +46,8 @@ export interface RetryPolicyConfig {
   readonly baseIntervalMs: number;
   readonly maxIntervalMs: number;
   readonly statusCodes: ReadonlySet<number>;
+  /** gRPC status codes retried (x-envoy-retry-grpc-on: cancelled 1, deadline-exceeded 4, resource-exhausted 8, internal 13, unavailable 14). */
+  readonly grpcStatuses: ReadonlySet<number>;
 }
 
 export interface WeightedClusterConfig {
@@ -110,6 +112,14 @@ const RETRY_ON_WORDS: Record<string, keyof RetryOn> = {
   'retriable-status-codes': 'retriableStatusCodes',
 };
 
+const GRPC_RETRY_ON: Record<string, number> = {
+  cancelled: 1,
+  'deadline-exceeded': 4,
+  'resource-exhausted': 8,
+  internal: 13,
+  unavailable: 14,
+};
+
 /** Compiles a RetryPolicy body. */
 export function compileRetryPolicy(body: Body, path: string, problems: ProblemList): RetryPolicyConfig {
   const retryOn: Record<keyof RetryOn, boolean> = {
@@ -121,17 +131,16 @@ export function compileRetryPolicy(body: Body, path: string, problems: ProblemLi
     refusedStream: false,
     retriableStatusCodes: false,
   };
+  const grpcStatuses = new Set<number>();
   const words = (readString(body, 'retryOn', path, problems) ?? '').split(',').map((w) => w.trim());
   for (const word of words) {
     if (!word) continue;
     const flag = RETRY_ON_WORDS[word];
-    // gRPC retry conditions (cancelled, deadline-exceeded, ...) are accepted and not acted on yet.
+    const grpc = GRPC_RETRY_ON[word];
     if (flag) retryOn[flag] = true;
-    else if (
-      !/^(cancelled|deadline-exceeded|internal|resource-exhausted|unavailable|retriable-headers|envoy-ratelimited|http3-post-connect-failure)$/.test(
-        word,
-      )
-    ) {
+    else if (grpc !== undefined) grpcStatuses.add(grpc);
+    // Accepted, not acted on yet: they only ever add retries.
+    else if (!/^(retriable-headers|envoy-ratelimited|http3-post-connect-failure)$/.test(word)) {
       problems.add(at(path, 'retryOn'), `unknown retry condition ${JSON.stringify(word)}`);
     }
   }
@@ -159,6 +168,7 @@ export function compileRetryPolicy(body: Body, path: string, problems: ProblemLi
     baseIntervalMs,
     maxIntervalMs,
     statusCodes,
+    grpcStatuses,
   };
 }
 

@@ -16,6 +16,7 @@ import { UpstreamError } from '../upstream/upstream-errors.ts';
 import type { UpstreamControl, UpstreamHandler, UpstreamRequest } from '../upstream/upstream-pool.ts';
 import { applyHeaderMutation } from './header-mutation.ts';
 import { HOP_BY_HOP, type HttpStream } from './http-stream.ts';
+import { ReplayBuffer } from './replay-buffer.ts';
 import { ResponseFlag } from './response-flags.ts';
 import { pickCluster } from './router.ts';
 import { requestHash, upstreamRequestHeaders } from './router-filter.ts';
@@ -33,6 +34,8 @@ export class ForwardedRequest {
   private retriesLeft = 0;
   private request: UpstreamRequest | undefined;
   private hash: number | undefined;
+  /** A streamed body's copy for retries (unknown-length bodies only). */
+  private replay: ReplayBuffer | undefined;
   private routeTimer: Timer | undefined;
   /** Stream idle timer (route idleTimeout, else the HCM's streamIdleTimeout); refreshed on upstream activity. */
   idleTimer: Timer | undefined;
@@ -113,6 +116,13 @@ export class ForwardedRequest {
       this.bufferBody(base);
       return;
     }
+    if (this.retriesLeft > 0 && length === undefined) {
+      // Unknown length (chunked, HTTP/2, gRPC streams): stream now, keep a copy for retries.
+      this.replay = new ReplayBuffer(req, BUFFER_LIMIT);
+      this.request = { ...base, body: this.replay.live };
+      this.attempt();
+      return;
+    }
     this.retriesLeft = 0;
     this.request = { ...base, body: req };
     this.attempt();
@@ -182,17 +192,23 @@ export class ForwardedRequest {
       return;
     }
     stream.attempts++;
-    const request = this.request!;
+    let request = this.request!;
+    if (this.replay && stream.attempts > 1) request = { ...request, body: this.replay.buffer() };
     request.headers['x-envoy-attempt-count'] = String(stream.attempts);
     const attempt = new Attempt(this, host);
     this.current = attempt;
     attempt.control = cluster.pool(host).send(request, attempt);
   }
 
-  /** True when `status` should be retried under the policy. */
-  retriableStatus(status: number): boolean {
+  /**
+   * True when a response should be retried under the policy: by HTTP
+   * status, or (gRPC trailers-only responses) by the grpc-status header.
+   */
+  retriableStatus(status: number, grpcStatus?: string | string[]): boolean {
     const retry = this.retry;
     if (!retry) return false;
+    if (grpcStatus !== undefined && retry.grpcStatuses.size > 0 && retry.grpcStatuses.has(Number(grpcStatus)))
+      return true;
     const on = retry.retryOn;
     if (on.fiveXx && status >= 500) return true;
     if (on.gatewayError && (status === 502 || status === 503 || status === 504)) return true;
@@ -224,6 +240,7 @@ export class ForwardedRequest {
     const cluster = this.cluster!;
     return (
       this.retriesLeft > 0 &&
+      (this.replay === undefined || this.replay.replayable()) &&
       cluster.activeRetries < cluster.config.circuitBreakers.maxRetries &&
       !this.stream.done
     );
@@ -386,7 +403,7 @@ class Attempt implements UpstreamHandler {
     else if (klass === 4) stats.upstream_rq_4xx++;
     else if (klass === 5) stats.upstream_rq_5xx++;
     forward.cluster!.recordOutcome(this.host, status >= 500 ? status : 'success');
-    if (forward.retriableStatus(status)) {
+    if (forward.retriableStatus(status, headers['grpc-status'])) {
       if (forward.canRetry()) {
         this.discard = true;
         return;
