@@ -64,7 +64,11 @@ function config(hcmExtra: Body = {}): ConfigSet {
     listeners: [
       listener('http', 0, [
         filterChain(
-          httpConnectionManager('80', { upgradeConfigs: [{ upgradeType: 'websocket' }], ...hcmExtra }),
+          httpConnectionManager('80', {
+            upgradeConfigs: [{ upgradeType: 'websocket' }],
+            useRemoteAddress: { value: true },
+            ...hcmExtra,
+          }),
         ),
       ]),
     ],
@@ -214,6 +218,11 @@ describe('circuit breaking and failures', () => {
 });
 
 describe('mirroring and CORS', () => {
+  it('appends the peer address to x-forwarded-for (useRemoteAddress)', async () => {
+    await get('web.local', '/xff', { 'x-forwarded-for': '203.0.113.7' });
+    expect(web.requests.at(-1)?.headers['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+  });
+
   it('mirrors requests to the shadow cluster with a -shadow host', async () => {
     await get('mirror.local', '/m');
     await waitUntil(() => shadow.requests.length > 0, 'mirrored request');

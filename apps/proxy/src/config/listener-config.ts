@@ -73,6 +73,8 @@ export interface HttpConnectionManagerConfig {
   readonly normalizePath: boolean;
   /** Collapse repeated slashes before routing (HCM mergeSlashes). */
   readonly mergeSlashes: boolean;
+  /** Append the downstream peer address to x-forwarded-for (HCM useRemoteAddress). */
+  readonly useRemoteAddress: boolean;
 }
 
 export interface TcpProxyConfig {
@@ -263,6 +265,7 @@ function compileHcm(body: Body, path: string, problems: ProblemList): HttpConnec
     serverName: readString(body, 'serverName', path, problems) || 'weft',
     normalizePath: readWrappedBool(body, 'normalizePath', path, problems) ?? false,
     mergeSlashes: readBool(body, 'mergeSlashes', path, problems) ?? false,
+    useRemoteAddress: readWrappedBool(body, 'useRemoteAddress', path, problems) ?? false,
     websocket,
   };
 }

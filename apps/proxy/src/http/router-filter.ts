@@ -103,6 +103,12 @@ export function upstreamRequestHeaders(
     out[name] = value;
   }
   out['x-forwarded-proto'] ??= stream.req.socket?.encrypted ? 'https' : 'http';
+  const peer = stream.req.socket?.remoteAddress;
+  if (stream.hcm.config.useRemoteAddress && peer) {
+    const xff = out['x-forwarded-for'];
+    out['x-forwarded-for'] =
+      xff === undefined ? peer : `${Array.isArray(xff) ? xff.join(', ') : xff}, ${peer}`;
+  }
   out['x-request-id'] ??= randomUUID();
   return out;
 }
