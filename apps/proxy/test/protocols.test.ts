@@ -81,6 +81,7 @@ beforeAll(async () => {
     listeners: [
       listener('http', 0, [filterChain(httpConnectionManager('80'))]),
       listener('tcp', 0, [filterChain(tcpProxy('echo'))]),
+      listener('tcp-idle', 0, [filterChain(tcpProxy('echo', { idleTimeout: { nanos: 150_000_000 } }))]),
     ],
     routes: [
       routeConfiguration('80', [
@@ -188,6 +189,27 @@ describe('TCP proxy', () => {
       socket.on('error', reject);
     });
     expect(reply).toBe('ping over tcp');
+  });
+});
+
+describe('TCP proxy idle timeout', () => {
+  it('closes both sides after the idle timeout', async () => {
+    await waitUntil(() => proxy.listenerAddress('tcp-idle') !== undefined, 'idle listener bound');
+    const port = proxy.listenerAddress('tcp-idle')!.port;
+    const started = Date.now();
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write('hi'));
+      let text = '';
+      socket.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      socket.setTimeout(3000, () => socket.destroy(new Error('not closed by the proxy')));
+    });
+    expect(echoed).toBe('hi');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
 
