@@ -4,9 +4,10 @@
  * drains on SIGTERM/SIGINT or POST /quitquitquit (stop accepting, let open
  * requests finish for --drain-time, then exit).
  */
-import { createLogger } from '@weft/telemetry';
+import { parseLogLevel } from '@weft/telemetry';
 import { HELP, parseFlags } from './cli-flags.ts';
 import { startProxy, type WeftProxy } from './proxy.ts';
+import { createLevelSwitch } from './telemetry/level-switch.ts';
 
 async function main(): Promise<number> {
   const parsed = parseFlags(process.argv.slice(2));
@@ -20,7 +21,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const flags = parsed.flags;
-  const logger = createLogger({ name: 'weft-proxy', level: flags.logLevel });
+  const levels = createLevelSwitch({ name: 'weft-proxy', level: flags.logLevel });
+  const logger = levels.logger;
   let proxy: WeftProxy | undefined;
   let stopping = false;
   const stop = (reason: string): void => {
@@ -60,6 +62,14 @@ async function main(): Promise<number> {
         ? { accessLog: (record) => process.stdout.write(`${JSON.stringify(record)}\n`) }
         : {}),
       onQuit: () => stop('quitquitquit'),
+      logLevel: {
+        get: () => levels.level(),
+        set: (level) => {
+          const parsed = parseLogLevel(level);
+          if (parsed) levels.setLevel(parsed);
+          return parsed !== undefined;
+        },
+      },
     });
   } catch (error) {
     logger.error('startup failed', { error });

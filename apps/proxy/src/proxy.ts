@@ -46,6 +46,8 @@ export interface ProxyOptions {
   readonly random?: () => number;
   /** Called when `/quitquitquit` is posted (main.ts drains and exits). */
   readonly onQuit?: () => void;
+  /** Lets `/logging` read and change the log level (main.ts passes its level switch). */
+  readonly logLevel?: { get(): string; set(level: string): boolean };
 }
 
 export interface WeftProxy {
@@ -172,6 +174,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
       drainListeners: () => listeners.drainAll(),
       quit: () => options.onQuit?.(),
       now,
+      ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     });
   }
 

@@ -98,6 +98,11 @@ describe('weft-proxy binary against a control plane', () => {
       const res = await request(`http://127.0.0.1:${listenPort}/hello`, { headers: { host: 'app.local' } });
       expect(res.statusCode).toBe(200);
       expect(((await res.body.json()) as { backend: string }).backend).toBe('app');
+      const logging = await request(`http://127.0.0.1:${adminPort}/logging?level=debug`, { method: 'POST' });
+      expect([logging.statusCode, await logging.body.text()]).toEqual([200, 'active level: debug\n']);
+      const bad = await request(`http://127.0.0.1:${adminPort}/logging?level=loud`, { method: 'POST' });
+      expect(bad.statusCode).toBe(400);
+      await bad.body.dump();
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {

@@ -1,7 +1,8 @@
 /**
  * The admin endpoint (loopback by default, Envoy's paths): `/ready`,
  * `/config_dump`, `/clusters`, `/stats`, `/stats/prometheus`,
- * `/drain_listeners` (POST), `/quitquitquit` (POST). Read-only endpoints
+ * `/logging` (GET shows, POST `?level=` sets), `/drain_listeners` (POST),
+ * `/quitquitquit` (POST). Read-only endpoints
  * answer GET; the mutating ones require POST as Envoy does.
  */
 import http from 'node:http';
@@ -19,6 +20,8 @@ export interface AdminHandlers {
   drainListeners(): void;
   /** Asks the process to drain and exit. */
   quit(): void;
+  /** Current log level and its setter (`/logging`); absent when the embedder owns logging. */
+  readonly logLevel?: { get(): string; set(level: string): boolean };
   now(): number;
 }
 
@@ -93,6 +96,17 @@ export async function startAdminServer(
         handlers.drainListeners();
         send(200, 'OK\n');
         return;
+      case '/logging': {
+        const control = handlers.logLevel;
+        if (!control) return send(404, 'log level is managed by the embedding process\n');
+        const level = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('level');
+        if (post && level !== null) {
+          if (!control.set(level))
+            return send(400, `unknown level ${JSON.stringify(level)}; use debug, info, warn or error\n`);
+        } else if (level !== null) return send(405, 'use POST to change the level\n');
+        send(200, `active level: ${control.get()}\n`);
+        return;
+      }
       case '/quitquitquit':
         if (!post) return send(405, 'use POST\n');
         send(200, 'OK\n');
