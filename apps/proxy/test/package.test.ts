@@ -66,21 +66,25 @@ describe('weft-proxy binary against a control plane', () => {
       ],
     });
     const [listenPort, adminPort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, [
-      bin,
-      '--discovery',
-      plane.address,
-      '--node-id',
-      'sidecar~127.0.0.1~test-1.default~default.svc.cluster.local',
-      '--listener',
-      `virtualOutbound=127.0.0.1:${listenPort}`,
-      '--admin-addr',
-      `127.0.0.1:${adminPort}`,
-      '--drain-time',
-      '100',
-      '--log-level',
-      'error',
-    ]);
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        '--discovery',
+        plane.address,
+        '--node-id',
+        'sidecar~127.0.0.1~test-1.default~default.svc.cluster.local',
+        '--listener',
+        `virtualOutbound=127.0.0.1:${listenPort}`,
+        '--admin-addr',
+        `127.0.0.1:${adminPort}`,
+        '--drain-time',
+        '100',
+        '--log-level',
+        'error',
+      ],
+      { stdio: 'ignore' },
+    );
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       let ready = false;
