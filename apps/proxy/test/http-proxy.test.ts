@@ -2,7 +2,6 @@
  * End to end: an in-process ADS server pushes hand-built Envoy resources to
  * an in-process weft-proxy; real backends and a real client (undici).
  */
-import net from 'node:net';
 import { createLogger } from '@weft/telemetry';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -271,69 +270,6 @@ describe('routing', () => {
     expect(moved.headers.location).toBe('http://new.local/moved?q=1');
     const direct = await get('direct.local', '/anything');
     expect([direct.status, direct.text]).toEqual([203, 'hello']);
-  });
-});
-
-/** Writes raw bytes to the proxy and collects what comes back until `done(text)` or the socket closes. */
-function raw(
-  bytes: string,
-  done: (text: string) => boolean,
-  onData?: (text: string, socket: net.Socket) => void,
-): Promise<string> {
-  const port = proxy.listenerAddress('http')!.port;
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
-    socket.on('data', (chunk: Buffer) => {
-      text += chunk.toString('latin1');
-      onData?.(text, socket);
-      if (done(text)) {
-        socket.destroy();
-        resolve(text);
-      }
-    });
-    socket.on('error', reject);
-    socket.on('close', () => resolve(text));
-    socket.setTimeout(3000, () => socket.destroy());
-  });
-}
-
-describe('HTTP/1.1 downstream', () => {
-  it('answers pipelined requests in order on one connection', async () => {
-    const text = await raw(
-      'GET /first HTTP/1.1\r\nHost: a.local\r\n\r\nGET /second HTTP/1.1\r\nHost: a.local\r\n\r\n',
-      (t) => (t.match(/HTTP\/1\.1 200/g) ?? []).length === 2 && t.includes('"url":"/second"'),
-    );
-    expect(text.indexOf('"url":"/first"')).toBeLessThan(text.indexOf('"url":"/second"'));
-  });
-
-  it('streams a chunked request body upstream', async () => {
-    const text = await raw(
-      'POST /upload HTTP/1.1\r\nHost: a.local\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
-      (t) => t.includes('"body":"hello world"'),
-    );
-    expect(text).toContain('"body":"hello world"');
-  });
-
-  it('replays a chunked request body on retry', async () => {
-    a.statuses = [503];
-    const text = await raw(
-      'POST /again HTTP/1.1\r\nHost: retry.local\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
-      (t) => t.includes('"body":"hello world"'),
-    );
-    expect(text.startsWith('HTTP/1.1 200')).toBe(true);
-    expect(a.requests.map((r) => r.body)).toEqual(['hello world', 'hello world']);
-  });
-
-  it('answers Expect: 100-continue before the body is sent', async () => {
-    const text = await raw(
-      'POST /expect HTTP/1.1\r\nHost: a.local\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n',
-      (t) => t.includes('"body":"ping"'),
-      (t, socket) => {
-        if (t.startsWith('HTTP/1.1 100') && !t.includes('200')) socket.write('ping');
-      },
-    );
-    expect(text.startsWith('HTTP/1.1 100 Continue')).toBe(true);
   });
 });
 

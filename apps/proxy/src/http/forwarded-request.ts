@@ -8,18 +8,17 @@
  * downstream is retried after a backoff; once headers went downstream, a
  * failure can only reset the downstream stream (flag UR).
  */
-import type { OutgoingHttpHeaders } from 'node:http';
 import type { ForwardAction, RetryPolicyConfig } from '../config/route-action-config.ts';
 import type { UpstreamCluster } from '../upstream/cluster-manager.ts';
-import type { Host } from '../upstream/host-set.ts';
 import { UpstreamError } from '../upstream/upstream-errors.ts';
-import type { UpstreamControl, UpstreamHandler, UpstreamRequest } from '../upstream/upstream-pool.ts';
+import type { UpstreamHandler, UpstreamRequest } from '../upstream/upstream-pool.ts';
 import { applyHeaderMutation } from './header-mutation.ts';
 import { HOP_BY_HOP, type HttpStream } from './http-stream.ts';
 import { ReplayBuffer } from './replay-buffer.ts';
 import { ResponseFlag } from './response-flags.ts';
 import { pickCluster } from './router.ts';
 import { requestHash, upstreamRequestHeaders } from './router-filter.ts';
+import { Attempt } from './upstream-attempt.ts';
 
 /** Bodies larger than this are streamed, never buffered, and so never retried (Envoy's default is 1 MiB). */
 export const BUFFER_LIMIT = 1024 * 1024;
@@ -329,156 +328,6 @@ export class ForwardedRequest {
   onDownstreamGone(): void {
     this.stream.addFlag(ResponseFlag.DownstreamConnectionTermination);
     this.stream.complete();
-  }
-}
-
-/** One try against one host; the upstream handler of that try. */
-class Attempt implements UpstreamHandler {
-  private readonly forward: ForwardedRequest;
-  private readonly host: Host;
-  private readonly startTime: number;
-  control: UpstreamControl | undefined;
-  /** A retriable response whose body is drained and dropped. */
-  private discard = false;
-  private finished = false;
-  private tryTimer: Timer | undefined;
-  private paused = false;
-  private pending = true;
-
-  constructor(forward: ForwardedRequest, host: Host) {
-    this.forward = forward;
-    this.host = host;
-    const services = forward.stream.hcm.services;
-    this.startTime = services.now();
-    host.active++;
-    forward.cluster!.pendingRequests++;
-    const stats = forward.cluster!.stats;
-    stats.upstream_rq_active++;
-    stats.upstream_rq_total++;
-    const perTry = forward.stream.route?.retry?.perTryTimeoutMs ?? 0;
-    if (perTry > 0) this.tryTimer = services.setTimer(() => this.onTryTimeout(), perTry);
-  }
-
-  /** The request got a connection: it no longer counts against max_pending_requests. */
-  onStart(): void {
-    if (!this.pending) return;
-    this.pending = false;
-    this.forward.cluster!.pendingRequests--;
-  }
-
-  private release(): boolean {
-    if (this.finished) return false;
-    this.finished = true;
-    this.onStart();
-    if (this.tryTimer) this.forward.stream.hcm.services.clearTimer(this.tryTimer);
-    this.host.active--;
-    this.forward.cluster!.stats.upstream_rq_active--;
-    if (this.forward.current === this) this.forward.current = undefined;
-    return true;
-  }
-
-  /** Cancels this try (route timeout, downstream gone). */
-  cancel(error: UpstreamError): void {
-    if (!this.release()) return;
-    this.control?.abort(error);
-  }
-
-  private onTryTimeout(): void {
-    this.tryTimer = undefined;
-    if (this.finished) return;
-    const error = new UpstreamError('TIMEOUT', 'per-try timeout');
-    this.forward.cluster!.stats.upstream_rq_timeout++;
-    this.control?.abort(error);
-    this.onError(error);
-  }
-
-  onHeaders(status: number, headers: Record<string, string | string[] | undefined>): void {
-    if (this.finished) return;
-    const forward = this.forward;
-    const stream = forward.stream;
-    const stats = forward.cluster!.stats;
-    const klass = Math.floor(status / 100);
-    if (klass === 2) stats.upstream_rq_2xx++;
-    else if (klass === 3) stats.upstream_rq_3xx++;
-    else if (klass === 4) stats.upstream_rq_4xx++;
-    else if (klass === 5) stats.upstream_rq_5xx++;
-    forward.cluster!.recordOutcome(this.host, status >= 500 ? status : 'success');
-    if (forward.retriableStatus(status, headers['grpc-status'])) {
-      if (forward.canRetry()) {
-        this.discard = true;
-        return;
-      }
-      stream.addFlag(ResponseFlag.UpstreamRetryLimitExceeded);
-    }
-    stream.upstreamHost = this.host.key;
-    forward.idleTimer?.refresh();
-    const out: OutgoingHttpHeaders = {};
-    for (const name in headers) {
-      const value = headers[name];
-      if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
-    }
-    out['x-envoy-upstream-service-time'] = String(Math.round(stream.hcm.services.now() - this.startTime));
-    stream.writeHeaders(status, out);
-  }
-
-  onData(chunk: Buffer): boolean {
-    if (this.finished || this.discard) return true;
-    this.forward.idleTimer?.refresh();
-    const stream = this.forward.stream;
-    stream.bytesSent += chunk.length;
-    if (stream.res.write(chunk)) return true;
-    if (!this.paused) {
-      this.paused = true;
-      stream.res.once('drain', () => {
-        this.paused = false;
-        this.control?.resume();
-      });
-    }
-    return false;
-  }
-
-  onEnd(trailers: Record<string, string | string[] | undefined>): void {
-    if (!this.release()) return;
-    const forward = this.forward;
-    if (this.discard) {
-      forward.scheduleRetry();
-      return;
-    }
-    const stream = forward.stream;
-    let any = false;
-    const out: OutgoingHttpHeaders = {};
-    for (const name in trailers) {
-      const value = trailers[name];
-      if (value !== undefined) {
-        out[name] = value;
-        any = true;
-      }
-    }
-    if (any) stream.res.addTrailers(out);
-    stream.finish();
-  }
-
-  onError(error: UpstreamError): void {
-    if (!this.release()) return;
-    const forward = this.forward;
-    if (error.code === 'CANCELLED') return;
-    forward.cluster!.recordOutcome(this.host, 'gateway-failure');
-    if (
-      !forward.stream.res.headersSent &&
-      !this.discard &&
-      forward.retriableError(error) &&
-      forward.canRetry()
-    ) {
-      forward.scheduleRetry();
-      return;
-    }
-    if (this.discard) {
-      // The retriable response was being drained when its connection failed: retry if allowed.
-      if (forward.canRetry()) forward.scheduleRetry();
-      else forward.fail(error, true);
-      return;
-    }
-    forward.fail(error, forward.stream.attempts > 1 && forward.retriableError(error));
   }
 }
 
