@@ -4,10 +4,8 @@
  * static resources (validated exactly as xDS ones).
  */
 import net from 'node:net';
-import { createLogger } from '@weft/telemetry';
-import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_TYPE_URL, resourceFromBody } from '@weft/xds';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startProxy, type WeftProxy } from '../src/proxy.ts';
+import type { WeftProxy } from '../src/proxy.ts';
 import {
   duration,
   filterChain,
@@ -18,46 +16,39 @@ import {
   staticCluster,
   virtualHost,
 } from '../src/testing/builders.ts';
-import { type Backend, startBackend, waitUntil } from './support/harness.ts';
+import { type Backend, startBackend, startStaticProxy } from './support/harness.ts';
 
 let proxy: WeftProxy;
 let a: Backend;
 
 beforeAll(async () => {
   a = await startBackend('a');
-  proxy = await startProxy({
-    node: { id: 'sidecar~127.0.0.1~h1.default~default.svc.cluster.local' },
-    admin: null,
-    logger: createLogger({ name: 'weft-proxy', level: 'error' }),
-    staticResources: [
-      resourceFromBody(CLUSTER_TYPE_URL, staticCluster('a', [{ port: a.port }])),
-      resourceFromBody(LISTENER_TYPE_URL, listener('http', 0, [filterChain(httpConnectionManager('80'))])),
-      resourceFromBody(
-        ROUTE_TYPE_URL,
-        routeConfiguration('80', [
-          virtualHost('a', ['a.local'], [routeTo('a')]),
-          virtualHost(
-            'retry',
-            ['retry.local'],
-            [
-              routeTo(
-                'a',
-                { prefix: '/' },
-                {
-                  retryPolicy: {
-                    retryOn: '5xx',
-                    numRetries: { value: 1 },
-                    retryBackOff: { baseInterval: duration(1) },
-                  },
+  proxy = await startStaticProxy({
+    clusters: [staticCluster('a', [{ port: a.port }])],
+    listeners: [listener('http', 0, [filterChain(httpConnectionManager('80'))])],
+    routes: [
+      routeConfiguration('80', [
+        virtualHost('a', ['a.local'], [routeTo('a')]),
+        virtualHost(
+          'retry',
+          ['retry.local'],
+          [
+            routeTo(
+              'a',
+              { prefix: '/' },
+              {
+                retryPolicy: {
+                  retryOn: '5xx',
+                  numRetries: { value: 1 },
+                  retryBackOff: { baseInterval: duration(1) },
                 },
-              ),
-            ],
-          ),
-        ]),
-      ),
+              },
+            ),
+          ],
+        ),
+      ]),
     ],
   });
-  await waitUntil(() => proxy.listenerAddress('http') !== undefined, 'listener bound');
 });
 
 afterAll(async () => {

@@ -11,11 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { createLogger } from '@weft/telemetry';
-import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_TYPE_URL, resourceFromBody } from '@weft/xds';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProxy, type WeftProxy } from '../src/proxy.ts';
+import type { WeftProxy } from '../src/proxy.ts';
 import {
   filterChain,
   http2ProtocolOptions,
@@ -26,7 +24,7 @@ import {
   staticCluster,
   virtualHost,
 } from '../src/testing/builders.ts';
-import { waitUntil } from './support/harness.ts';
+import { startStaticProxy } from './support/harness.ts';
 
 let proxy: WeftProxy;
 let h1: https.Server;
@@ -78,33 +76,22 @@ beforeAll(async () => {
     new Promise<void>((r) => h1.listen(0, '127.0.0.1', r)),
     new Promise<void>((r) => h2.listen(0, '127.0.0.1', r)),
   ]);
-  proxy = await startProxy({
-    node: { id: 'sidecar~127.0.0.1~tls.default~default.svc.cluster.local' },
-    admin: null,
-    logger: createLogger({ name: 'weft-proxy', level: 'error' }),
-    staticResources: [
-      resourceFromBody(
-        CLUSTER_TYPE_URL,
-        staticCluster('tls1', [{ port: (h1.address() as AddressInfo).port }], tlsContext('backend.internal')),
-      ),
-      resourceFromBody(
-        CLUSTER_TYPE_URL,
-        staticCluster('tls2', [{ port: (h2.address() as AddressInfo).port }], {
-          ...tlsContext('h2.internal'),
-          ...http2ProtocolOptions(),
-        }),
-      ),
-      resourceFromBody(LISTENER_TYPE_URL, listener('http', 0, [filterChain(httpConnectionManager('80'))])),
-      resourceFromBody(
-        ROUTE_TYPE_URL,
-        routeConfiguration('80', [
-          virtualHost('one', ['one.local'], [routeTo('tls1')]),
-          virtualHost('two', ['two.local'], [routeTo('tls2')]),
-        ]),
-      ),
+  proxy = await startStaticProxy({
+    clusters: [
+      staticCluster('tls1', [{ port: (h1.address() as AddressInfo).port }], tlsContext('backend.internal')),
+      staticCluster('tls2', [{ port: (h2.address() as AddressInfo).port }], {
+        ...tlsContext('h2.internal'),
+        ...http2ProtocolOptions(),
+      }),
+    ],
+    listeners: [listener('http', 0, [filterChain(httpConnectionManager('80'))])],
+    routes: [
+      routeConfiguration('80', [
+        virtualHost('one', ['one.local'], [routeTo('tls1')]),
+        virtualHost('two', ['two.local'], [routeTo('tls2')]),
+      ]),
     ],
   });
-  await waitUntil(() => proxy.listenerAddress('http') !== undefined, 'listener bound');
 });
 
 afterAll(async () => {

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import { createLogger } from '@weft/telemetry';
 import {
   CLUSTER_TYPE_URL,
   createAdsServer,
@@ -18,6 +19,7 @@ import {
   type TypeUrl,
 } from '@weft/xds';
 import type { Body } from '../../src/config/problems.ts';
+import { startProxy, type WeftProxy } from '../../src/proxy.ts';
 
 export const NODE_ID = 'sidecar~127.0.0.1~test-1.default~default.svc.cluster.local';
 
@@ -81,6 +83,30 @@ export async function startControlPlane(): Promise<ControlPlane> {
       server.forceShutdown();
     },
   };
+}
+
+/**
+ * Starts a quiet in-process proxy from static resources (validated exactly
+ * as xDS ones, applied CDS, EDS, LDS, RDS) and waits until every listener
+ * in `config` is bound.
+ */
+export async function startStaticProxy(config: ConfigSet): Promise<WeftProxy> {
+  const of = (typeUrl: TypeUrl, bodies: Body[] = []) =>
+    bodies.map((b) => resourceFromBody(typeUrl, b as Record<string, unknown>));
+  const proxy = await startProxy({
+    node: { id: NODE_ID },
+    admin: null,
+    logger: createLogger({ name: 'weft-proxy', level: 'error' }),
+    staticResources: [
+      ...of(CLUSTER_TYPE_URL, config.clusters),
+      ...of(ENDPOINT_TYPE_URL, config.endpoints),
+      ...of(LISTENER_TYPE_URL, config.listeners),
+      ...of(ROUTE_TYPE_URL, config.routes),
+    ],
+  });
+  const names = (config.listeners ?? []).map((l) => String(l.name));
+  await waitUntil(() => names.every((n) => proxy.listenerAddress(n) !== undefined), 'static listeners bound');
+  return proxy;
 }
 
 export interface Backend {
