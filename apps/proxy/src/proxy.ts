@@ -107,6 +107,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
   });
   const applied = new Set<TypeUrl>();
   const warmer = new ListenerWarmer(now);
+  const warnedOverrides = new Set<string>();
   let warmTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
   /** Binds/updates the warm listeners; re-checks while some are still warming. */
@@ -116,6 +117,14 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     listenerUpdate = listenerUpdate
       .then(() => listeners.setListeners(active))
       .catch((error: unknown) => logger.error('listener update failed', { error }));
+    for (const name of options.listenerAddresses?.keys() ?? []) {
+      if (state.listeners.has(name) || warnedOverrides.has(name)) continue;
+      warnedOverrides.add(name);
+      logger.warn('--listener names a listener the control plane did not send', {
+        listener: name,
+        known: [...state.listeners.keys()],
+      });
+    }
     const warming = warmer.warming(state.listeners);
     if (warming.length > 0)
       logger.info('listeners warming until their routes arrive', { listeners: warming });
