@@ -72,11 +72,17 @@ beforeAll(async () => {
 
   plane = await startControlPlane();
   plane.push({
-    clusters: [edsCluster('web'), edsCluster('grpc', http2ProtocolOptions()), edsCluster('echo')],
+    clusters: [
+      edsCluster('web'),
+      edsCluster('grpc', http2ProtocolOptions()),
+      edsCluster('echo'),
+      edsCluster('nowhere'),
+    ],
     endpoints: [
       clusterLoadAssignment('web', [{ port: web.port }]),
       clusterLoadAssignment('grpc', [{ port: grpcPort }]),
       clusterLoadAssignment('echo', [{ port: echoPort }]),
+      clusterLoadAssignment('nowhere', []),
     ],
     listeners: [
       listener('http', 0, [filterChain(httpConnectionManager('80'))]),
@@ -102,6 +108,7 @@ beforeAll(async () => {
             ),
           ],
         ),
+        virtualHost('nowhere', ['nowhere.grpc'], [routeTo('nowhere')]),
         virtualHost('web', ['*'], [routeTo('web')]),
       ]),
     ],
@@ -130,6 +137,7 @@ afterAll(async () => {
 function h2Call(
   path: string,
   body: string,
+  authority = 'grpc.local',
 ): Promise<{ status: number; body: string; trailers: http2.IncomingHttpHeaders }> {
   const port = proxy.listenerAddress('http')!.port;
   return new Promise((resolve, reject) => {
@@ -138,7 +146,7 @@ function h2Call(
     const stream = client.request({
       ':method': 'POST',
       ':path': path,
-      ':authority': 'grpc.local',
+      ':authority': authority,
       'content-type': 'application/grpc',
       te: 'trailers',
     });
@@ -147,6 +155,7 @@ function h2Call(
     const chunks: Buffer[] = [];
     stream.on('response', (h) => {
       status = Number(h[':status']);
+      if (h['grpc-status'] !== undefined) trailers = h;
     });
     stream.on('trailers', (t) => {
       trailers = t;
@@ -175,6 +184,15 @@ describe('gRPC retries', () => {
     const res = await h2Call('/pkg.Echo/Flaky', 'again');
     expect(res).toMatchObject({ status: 200, body: '/pkg.Echo/Flaky|again' });
     expect(res.trailers['grpc-status']).toBe('0');
+  });
+});
+
+describe('gRPC local replies', () => {
+  it('answers a gRPC call with no healthy upstream trailers-only with grpc-status UNAVAILABLE', async () => {
+    const res = await h2Call('/pkg.Echo/Say', 'hi', 'nowhere.grpc');
+    expect(res.status).toBe(200);
+    expect(res.trailers['grpc-status']).toBe('14');
+    expect(decodeURIComponent(String(res.trailers['grpc-message']))).toBe('no healthy upstream');
   });
 });
 
