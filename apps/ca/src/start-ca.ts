@@ -12,7 +12,10 @@ import { createLogger, createMetrics, type Logger, type MetricsRegistry } from '
 import type { TokenAuthenticator } from './authn/identity.ts';
 import { createLocalTokenAuthenticator, loadTokenSigningKey } from './authn/local-token.ts';
 import { createTokenReviewAuthenticator } from './authn/token-review.ts';
-import type { CaOptions } from './config/flags.ts';
+import { type CaOptions, DEFAULT_KUBE_NAMESPACE } from './config/flags.ts';
+import { loadRootFromSecrets } from './kube/ca-secret.ts';
+import { loadKubeConfig } from './kube/kube-config.ts';
+import { type RootCertPublisher, startRootCertPublisher } from './kube/root-cert-publisher.ts';
 import { createCaMetrics } from './server/ca-metrics.ts';
 import { createCertificateHandler } from './server/create-certificate.ts';
 import { startGrpcServer } from './server/grpc-server.ts';
@@ -41,6 +44,12 @@ export interface RunningCa {
   rootCertPath: string;
   mode: 'self-signed' | 'plugged';
   metrics: MetricsRegistry;
+  /**
+   * With `kube`: resolves once ConfigMap `istio-ca-root-cert` was reconciled
+   * in every namespace listed at start (publishing goes on until close).
+   * Without: resolved.
+   */
+  rootCertPublished: Promise<void>;
   /** Stops serving and flushes the audit log. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -54,9 +63,17 @@ export async function startCa(options: CaOptions, deps: StartCaDeps = {}): Promi
   const clock = deps.clock ?? Date.now;
   const logger = deps.logger ?? createLogger({ name: 'weft-ca', level: options.logLevel });
   const metrics = deps.metrics ?? createMetrics({ serviceName: 'weft-ca' });
-  const root = await loadRootOfTrust({ ...options, clock });
+  const kube = options.kube ? loadKubeConfig(options.kubeconfig) : undefined;
+  const kubeNamespace = options.kubeNamespace ?? DEFAULT_KUBE_NAMESPACE;
+  const root = await loadRootOfTrust({
+    ...options,
+    clock,
+    external: kube
+      ? () => loadRootFromSecrets(kube, { ...options, namespace: kubeNamespace, clock, logger })
+      : undefined,
+  });
   let tokens: TokenAuthenticator;
-  if (options.kube) tokens = createTokenReviewAuthenticator({ kubeconfig: options.kubeconfig });
+  if (kube) tokens = createTokenReviewAuthenticator(kube);
   else tokens = createLocalTokenAuthenticator(await loadTokenSigningKey(options.stateDir), clock);
 
   const servingKey = await generateKeyPair({ type: 'ec', curve: 'P-256' });
@@ -108,6 +125,10 @@ export async function startCa(options: CaOptions, deps: StartCaDeps = {}): Promi
     });
   });
   ready = true;
+  // Publishing starts once the CA serves: workloads that read the ConfigMap can reach it.
+  const publisher: RootCertPublisher | undefined = kube
+    ? startRootCertPublisher(kube, { rootCertPem: root.rootCertPem, logger })
+    : undefined;
   const grpcAddress = `${urlHost(options.grpcAddr.host)}:${grpcServer.port}`;
   logger.info('weft-ca serving', {
     grpc: grpcAddress,
@@ -115,6 +136,7 @@ export async function startCa(options: CaOptions, deps: StartCaDeps = {}): Promi
     mode: root.mode,
     trustDomain: options.trustDomain,
     authn: options.kube ? 'token-review' : 'local-token',
+    ...(kube ? { kubeNamespace } : {}),
     rootCert: root.rootCertPath,
   });
   let closing: Promise<void> | undefined;
@@ -127,9 +149,12 @@ export async function startCa(options: CaOptions, deps: StartCaDeps = {}): Promi
     rootCertPath: root.rootCertPath,
     mode: root.mode,
     metrics,
+    rootCertPublished: publisher?.synced ?? Promise.resolve(),
     close: () => {
       ready = false;
-      closing ??= Promise.all([grpcServer.close(), http.close()]).then(() => audit.close());
+      closing ??= Promise.all([grpcServer.close(), http.close(), publisher?.close()]).then(() =>
+        audit.close(),
+      );
       return closing;
     },
   };

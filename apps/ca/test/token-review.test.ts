@@ -1,17 +1,20 @@
 /**
  * Cluster mode (--kube): tokens are checked with TokenReview through
- * @kubernetes/client-node against a small real HTTPS server that speaks the
- * Kubernetes TokenReview API (POST /apis/authentication.k8s.io/v1/tokenreviews).
+ * @kubernetes/client-node against the Kubernetes API double
+ * (POST /apis/authentication.k8s.io/v1/tokenreviews).
  */
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createSelfSignedRoot, generateKeyPair, signCertificate } from '@weft/pki';
+import { createLogger, createMetrics } from '@weft/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaStartError } from '../src/signing/ca-errors.ts';
+import { startCa } from '../src/start-ca.ts';
 import {
+  caOptions,
   refusal,
   spiffeId,
   startTestCa,
@@ -20,104 +23,31 @@ import {
   workloadCsr,
   writeTemp,
 } from './ca-harness.ts';
-
-interface ReviewBody {
-  spec: { token: string; audiences?: string[] };
-}
-
-/** Answers per token: who it is and which audiences it is valid for. */
-const TOKENS: Record<string, { username: string; audiences?: string[] }> = {
-  'token-a-x': { username: 'system:serviceaccount:a:x' },
-  'token-wrong-audience': { username: 'system:serviceaccount:a:x', audiences: ['kubernetes'] },
-  'token-node': { username: 'system:node:worker-1' },
-};
+import { type KubeApiDouble, startKubeApiDouble } from './kube-api-double.ts';
 
 const dir = useTempDir();
-const reviews: { body: ReviewBody; authorization?: string }[] = [];
-let apiServer: Server;
+let api: KubeApiDouble;
 let t: TestCa;
 
-let apiCaPem = '';
-
-function kubeconfig(server: string, name: string): string {
-  return writeTemp(
-    dir,
-    name,
-    `apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: ${server}
-    certificate-authority-data: ${Buffer.from(apiCaPem).toString('base64')}
-users:
-- name: weft-ca
-  user:
-    token: ca-own-credential
-contexts:
-- name: test
-  context: { cluster: test, user: weft-ca }
-current-context: test
-`,
-  );
-}
-
 beforeAll(async () => {
-  const apiCa = await createSelfSignedRoot({ subject: { commonName: 'test kube-apiserver CA' } });
-  apiCaPem = apiCa.certPem;
-  const apiKey = await generateKeyPair({ type: 'ec' });
-  const apiCert = signCertificate(apiCa, {
-    publicKey: apiKey.publicKeyPem,
-    dnsNames: ['localhost'],
-    ipAddresses: ['127.0.0.1'],
-    ttlSeconds: 3600,
+  api = await startKubeApiDouble(dir);
+  api.addNamespace('weft-system');
+  api.tokens.set('token-a-x', { username: 'system:serviceaccount:a:x' });
+  api.tokens.set('token-wrong-audience', {
+    username: 'system:serviceaccount:a:x',
+    audiences: ['kubernetes'],
   });
-  apiServer = createServer({ key: apiKey.privateKeyPem, cert: apiCert.certPem }, (req, res) => {
-    let raw = '';
-    req.on('data', (chunk) => {
-      raw += chunk;
-    });
-    req.on('end', () => {
-      if (req.method !== 'POST' || req.url?.split('?')[0] !== '/apis/authentication.k8s.io/v1/tokenreviews') {
-        res.writeHead(404).end();
-        return;
-      }
-      const body = JSON.parse(raw) as ReviewBody;
-      reviews.push({ body, authorization: req.headers.authorization });
-      const known = TOKENS[body.spec.token];
-      const status = known
-        ? {
-            authenticated: true,
-            user: { username: known.username },
-            audiences: known.audiences ?? body.spec.audiences,
-          }
-        : { authenticated: false, error: 'invalid bearer token' };
-      res.writeHead(201, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          apiVersion: 'authentication.k8s.io/v1',
-          kind: 'TokenReview',
-          spec: body.spec,
-          status,
-        }),
-      );
-    });
-  });
-  apiServer.listen(0, '127.0.0.1');
-  await once(apiServer, 'listening');
-  const url = `https://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
-  t = await startTestCa(join(dir, 'state'), { kube: true, kubeconfig: kubeconfig(url, 'kubeconfig') });
+  api.tokens.set('token-node', { username: 'system:node:worker-1' });
+  t = await startTestCa(join(dir, 'state'), { kube: true, kubeconfig: api.kubeconfig });
 });
 
-afterAll(() => {
-  apiServer.close();
-});
+afterAll(() => api.close());
 
 describe('TokenReview authentication', () => {
   it('issues for the service account the review names, asking for audience istio-ca', async () => {
     const chain = await t.request((await workloadCsr(spiffeId('a', 'x'))).csrPem, { token: 'token-a-x' });
     expect(chain).toHaveLength(2);
-    expect(reviews.at(-1)).toEqual({
+    expect(api.reviews.at(-1)).toEqual({
       body: expect.objectContaining({ spec: { token: 'token-a-x', audiences: ['istio-ca'] } }),
       authorization: 'Bearer ca-own-credential',
     });
@@ -150,20 +80,39 @@ describe('TokenReview authentication', () => {
     expect(logged.at(-1)?.detail).toMatch(detail);
   });
 
-  it('answers UNAVAILABLE when the API server cannot be reached', async () => {
+  it('answers UNAVAILABLE while the API server fails TokenReview calls', async () => {
+    api.failNext('POST', /tokenreviews$/, 503);
+    const error = await refusal(
+      t.request((await workloadCsr(spiffeId('a', 'x'))).csrPem, { token: 'token-a-x' }),
+    );
+    expect(error.grpcCode).toBe(grpc.status.UNAVAILABLE);
+    expect(error.message).toBe('authentication is unavailable; retry later');
+    const chain = await t.request((await workloadCsr(spiffeId('a', 'x'))).csrPem, { token: 'token-a-x' });
+    expect(chain).toHaveLength(2);
+  });
+
+  it('does not start when the API server cannot be reached (the root lives there)', async () => {
     const closed = createHttpServer();
     closed.listen(0, '127.0.0.1');
     await once(closed, 'listening');
     const port = (closed.address() as AddressInfo).port;
     closed.close();
-    const down = await startTestCa(join(dir, 'down-state'), {
-      kube: true,
-      kubeconfig: kubeconfig(`https://127.0.0.1:${port}`, 'down-kubeconfig'),
-    });
-    const error = await refusal(
-      down.request((await workloadCsr(spiffeId('a', 'x'))).csrPem, { token: 'token-a-x' }),
+    const kubeconfig = writeTemp(
+      dir,
+      'down-kubeconfig',
+      readFileSync(api.kubeconfig, 'utf8').replace(api.url, `https://127.0.0.1:${port}`),
     );
-    expect(error.grpcCode).toBe(grpc.status.UNAVAILABLE);
-    expect(error.message).toBe('authentication is unavailable; retry later');
+    const error = await startCa(caOptions(join(dir, 'down-state'), { kube: true, kubeconfig }), {
+      logger: createLogger({ name: 'weft-ca', level: 'error', write: () => {} }),
+      metrics: createMetrics({ serviceName: 'weft-ca' }),
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CaStartError);
+    expect(error).toMatchObject({
+      code: 'kube-api',
+      message: expect.stringMatching(/^cannot read Secret weft-system\/cacerts: /),
+    });
   });
 });

@@ -4,29 +4,20 @@
  * asking for audience `istio-ca`. The identity comes from the review result
  * (`system:serviceaccount:NS:SA`), never from the token's own claims.
  */
-import { AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node';
-import { CaStartError } from '../signing/ca-errors.ts';
+import { AuthenticationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { type AuthnResult, parseServiceAccountUser, type TokenAuthenticator } from './identity.ts';
 import { TOKEN_AUDIENCE } from './local-token.ts';
 
 export interface TokenReviewOptions {
-  /** Kubeconfig path; default: the standard lookup (KUBECONFIG, ~/.kube/config, in-cluster). */
-  kubeconfig?: string;
   /** Audience the token must be valid for; default `istio-ca`. */
   audience?: string;
 }
 
-/** Creates a TokenReview authenticator; throws `CaStartError('kubeconfig')` on an unreadable kubeconfig. */
-export function createTokenReviewAuthenticator(options: TokenReviewOptions = {}): TokenAuthenticator {
-  const config = new KubeConfig();
-  try {
-    if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
-    else config.loadFromDefault();
-  } catch (cause) {
-    throw new CaStartError('kubeconfig', `cannot load kubeconfig ${options.kubeconfig ?? '(default)'}`, {
-      cause,
-    });
-  }
+/** Creates a TokenReview authenticator over `config` (see `loadKubeConfig`). */
+export function createTokenReviewAuthenticator(
+  config: KubeConfig,
+  options: TokenReviewOptions = {},
+): TokenAuthenticator {
   const api = config.makeApiClient(AuthenticationV1Api);
   const audience = options.audience ?? TOKEN_AUDIENCE;
   return {

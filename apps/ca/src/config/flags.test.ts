@@ -29,7 +29,7 @@ describe('parseDuration', () => {
 
 describe('parseServeFlags', () => {
   it('fills the documented defaults', () => {
-    const result = parseServeFlags(['--state-dir', '/var/lib/weft-ca']);
+    const result = parseServeFlags(['--state-dir', '/var/lib/weft-ca'], {});
     expect(result).toEqual({
       ok: true,
       options: {
@@ -44,6 +44,7 @@ describe('parseServeFlags', () => {
         servingNames: [],
         kube: false,
         kubeconfig: undefined,
+        kubeNamespace: 'weft-system',
         logLevel: 'info',
       },
     });
@@ -63,6 +64,7 @@ describe('parseServeFlags', () => {
       '--serving-names=10.0.0.1',
       '--kube',
       '--kubeconfig=/k',
+      '--kube-namespace=mesh-ca',
       '--log-level=debug',
     ]);
     expect(result.ok === true && result.options).toMatchObject({
@@ -76,6 +78,7 @@ describe('parseServeFlags', () => {
       servingNames: ['ca.weft', 'ca.weft.svc', '10.0.0.1'],
       kube: true,
       kubeconfig: '/k',
+      kubeNamespace: 'mesh-ca',
       logLevel: 'debug',
     });
   });
@@ -105,6 +108,30 @@ describe('parseServeFlags', () => {
   it('accepts wildcard DNS names and IPv6 serving names', () => {
     const result = parseServeFlags(['--state-dir=s', '--serving-names=*.weft.svc,fd00::1']);
     expect(result.ok === true && result.options.servingNames).toEqual(['*.weft.svc', 'fd00::1']);
+  });
+
+  it.each([
+    {
+      name: 'POD_NAMESPACE when the flag is absent',
+      argv: [],
+      env: { POD_NAMESPACE: 'istio-system' },
+      want: 'istio-system',
+    },
+    {
+      name: 'the flag over POD_NAMESPACE',
+      argv: ['--kube-namespace=a'],
+      env: { POD_NAMESPACE: 'b' },
+      want: 'a',
+    },
+    { name: 'weft-system when neither is set', argv: [], env: {}, want: 'weft-system' },
+  ])('takes the CA namespace from $name', ({ argv, env, want }) => {
+    const result = parseServeFlags(['--state-dir=s', ...argv], env);
+    expect(result.ok === true && result.options.kubeNamespace).toBe(want);
+  });
+
+  it.each(['Weft', 'a.b', '-x', 'x'.repeat(64)])('rejects the namespace "%s"', (namespace) => {
+    const result = parseServeFlags(['--state-dir=s', `--kube-namespace=${namespace}`], {});
+    expect(result.ok === false && result.problems.map((p) => p.field)).toEqual(['--kube-namespace']);
   });
 
   it('answers help', () => {

@@ -34,6 +34,8 @@ export interface CaOptions {
   kube: boolean;
   /** Kubeconfig for `kube`; default: the standard lookup (KUBECONFIG, ~/.kube/config, in-cluster). */
   kubeconfig?: string;
+  /** With `kube`: the CA's namespace, home of its Secrets (`istio-ca-secret`, `cacerts`); default `weft-system`. */
+  kubeNamespace?: string;
   logLevel: LogLevel;
 }
 
@@ -66,6 +68,8 @@ Flags:
                            (always valid for localhost and 127.0.0.1); repeatable
   --kube                   authenticate callers with Kubernetes TokenReview (audience istio-ca)
   --kubeconfig PATH        kubeconfig for --kube (default: KUBECONFIG, ~/.kube/config or in-cluster)
+  --kube-namespace NS      with --kube: the CA's namespace, where the root is kept in Secret
+                           istio-ca-secret (or read from cacerts); default $POD_NAMESPACE or weft-system
   --log-level LEVEL        debug|info|warn|error (default info)
   --help                   print this help
 
@@ -78,6 +82,7 @@ Prints the token alone on stdout.
 `;
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_NAME = new RegExp(`^(?:\\*\\.)?${LABEL}(?:\\.${LABEL})*$`);
 
 function parseHostPort(value: string, field: string, problems: Problem[]): HostPort {
@@ -107,8 +112,17 @@ function parse(argv: string[], options: ParseArgsOptionsConfig) {
   }
 }
 
-/** Parses the serving flags. Never throws. */
-export function parseServeFlags(argv: string[]): FlagsResult<CaOptions> {
+/** Default of `--kube-namespace` when neither the flag nor `POD_NAMESPACE` is set. */
+export const DEFAULT_KUBE_NAMESPACE = 'weft-system';
+
+/**
+ * Parses the serving flags. Never throws. `env` supplies `POD_NAMESPACE`
+ * (the downward API's namespace) as the default of `--kube-namespace`.
+ */
+export function parseServeFlags(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+): FlagsResult<CaOptions> {
   const result = parse(argv, {
     'state-dir': { type: 'string' },
     'grpc-addr': { type: 'string', default: '127.0.0.1:15012' },
@@ -121,6 +135,7 @@ export function parseServeFlags(argv: string[]): FlagsResult<CaOptions> {
     'serving-names': { type: 'string', multiple: true, default: [] },
     kube: { type: 'boolean', default: false },
     kubeconfig: { type: 'string' },
+    'kube-namespace': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
     help: { type: 'boolean', default: false },
   });
@@ -156,6 +171,15 @@ export function parseServeFlags(argv: string[]): FlagsResult<CaOptions> {
       });
     }
   });
+  const kubeNamespace = values['kube-namespace']
+    ? str('kube-namespace')
+    : env.POD_NAMESPACE || DEFAULT_KUBE_NAMESPACE;
+  if (!DNS_LABEL.test(kubeNamespace)) {
+    problems.push({
+      field: '--kube-namespace',
+      message: `"${kubeNamespace}" is not a Kubernetes namespace name`,
+    });
+  }
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -171,6 +195,7 @@ export function parseServeFlags(argv: string[]): FlagsResult<CaOptions> {
       servingNames,
       kube: Boolean(values.kube),
       kubeconfig: values.kubeconfig ? str('kubeconfig') : undefined,
+      kubeNamespace,
       logLevel: logLevel!,
     },
   };

@@ -5,7 +5,7 @@
  */
 import { status } from '@grpc/grpc-js';
 
-export type CaStartErrorCode = 'state-dir' | 'plugged-ca' | 'listen' | 'kubeconfig';
+export type CaStartErrorCode = 'state-dir' | 'plugged-ca' | 'listen' | 'kubeconfig' | 'kube-api';
 
 /** The CA could not start; `code` says which part failed. */
 export class CaStartError extends Error {

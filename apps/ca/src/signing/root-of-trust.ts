@@ -20,7 +20,7 @@ import {
   splitPemCertificates,
   verifyChain,
 } from '@weft/pki';
-import { CaStartError } from './ca-errors.ts';
+import { CaStartError, type CaStartErrorCode } from './ca-errors.ts';
 import { ensureDir, KEY_FILE_MODE, readIfExists, writeOnce, writeReplacing } from './state-files.ts';
 
 export interface RootOfTrust {
@@ -39,6 +39,8 @@ export interface RootOfTrustOptions {
   trustDomain: string;
   pluggedCaDir?: string;
   clock: () => number;
+  /** Where the root lives when not in files (Kubernetes Secrets); `pluggedCaDir` still wins. */
+  external?: () => Promise<RootMaterial>;
 }
 
 export const STATE_FILES = {
@@ -57,13 +59,14 @@ export async function loadRootOfTrust(options: RootOfTrustOptions): Promise<Root
   } catch (cause) {
     throw new CaStartError('state-dir', `cannot create state dir ${options.stateDir}`, { cause });
   }
-  return options.pluggedCaDir ? loadPlugged(options, options.pluggedCaDir) : loadSelfSigned(options);
+  if (options.pluggedCaDir) return loadPlugged(options, options.pluggedCaDir);
+  if (options.external) return publishRootCert(options.stateDir, await options.external());
+  return loadSelfSigned(options);
 }
 
 async function loadSelfSigned(options: RootOfTrustOptions): Promise<RootOfTrust> {
   const keyPath = join(options.stateDir, STATE_FILES.caKey);
   const certPath = join(options.stateDir, STATE_FILES.caCert);
-  const rootCertPath = join(options.stateDir, STATE_FILES.rootCert);
   let certPem = await readIfExists(certPath);
   let keyPem = await readIfExists(keyPath);
   if (certPem === undefined && keyPem !== undefined) {
@@ -73,23 +76,60 @@ async function loadSelfSigned(options: RootOfTrustOptions): Promise<RootOfTrust>
     );
   }
   if (certPem === undefined) {
-    const root = await createSelfSignedRoot({
-      key: options.caKeyType === 'rsa' ? { type: 'rsa', bits: 2048 } : { type: 'ec', curve: 'P-256' },
-      subject: { organization: options.trustDomain, commonName: 'Weft Root CA' },
-      clock: options.clock,
-    });
+    const root = await generateSelfSignedRoot(options);
     keyPem = await writeOnce(keyPath, root.keyPem, KEY_FILE_MODE);
     certPem = await writeOnce(certPath, root.certPem);
   }
+  const material = selfSignedFromPems(
+    { certPem, keyPem: keyPem! },
+    `${certPath} and ${keyPath}`,
+    'state-dir',
+    options,
+  );
+  return publishRootCert(options.stateDir, material);
+}
+
+/** A new self-signed root (key type from the options), not yet stored anywhere. */
+export async function generateSelfSignedRoot(
+  options: Pick<RootOfTrustOptions, 'caKeyType' | 'trustDomain' | 'clock'>,
+): Promise<{ certPem: string; keyPem: string }> {
+  const root = await createSelfSignedRoot({
+    key: options.caKeyType === 'rsa' ? { type: 'rsa', bits: 2048 } : { type: 'ec', curve: 'P-256' },
+    subject: { organization: options.trustDomain, commonName: 'Weft Root CA' },
+    clock: options.clock,
+  });
+  return { certPem: root.certPem, keyPem: root.keyPem };
+}
+
+/** A root of trust before its bundle is written to the state dir. */
+export type RootMaterial = Omit<RootOfTrust, 'rootCertPath'>;
+
+/**
+ * A self-signed root from its certificate and key; `where` names their
+ * origin in the error (files or a Secret). Throws `CaStartError(code)`.
+ */
+export function selfSignedFromPems(
+  pems: { certPem: string; keyPem: string },
+  where: string,
+  code: CaStartErrorCode,
+  options: Pick<RootOfTrustOptions, 'clock'>,
+): RootMaterial {
   let signer: CertificateSigner;
   try {
-    signer = createCertificateSigner({ certPem, keyPem: keyPem! }, { clock: options.clock });
+    signer = createCertificateSigner(pems, { clock: options.clock });
   } catch (cause) {
-    throw new CaStartError('state-dir', `${certPath} and ${keyPath} are not a usable CA pair`, { cause });
+    throw new CaStartError(code, `${where} are not a usable CA pair`, { cause });
   }
-  const rootCertPem = signer.certPem;
-  if ((await readIfExists(rootCertPath)) !== rootCertPem) await writeReplacing(rootCertPath, rootCertPem);
-  return { mode: 'self-signed', signer, chainTail: [rootCertPem], rootCertPem, rootCertPath };
+  return { mode: 'self-signed', signer, chainTail: [signer.certPem], rootCertPem: signer.certPem };
+}
+
+/** Writes the trust bundle to `STATE_DIR/root-cert.pem` (only when it changed). */
+export async function publishRootCert(stateDir: string, material: RootMaterial): Promise<RootOfTrust> {
+  const rootCertPath = join(stateDir, STATE_FILES.rootCert);
+  if ((await readIfExists(rootCertPath)) !== material.rootCertPem) {
+    await writeReplacing(rootCertPath, material.rootCertPem);
+  }
+  return { ...material, rootCertPath };
 }
 
 async function readPlugged(dir: string, name: string, required: boolean): Promise<string | undefined> {
@@ -105,24 +145,54 @@ async function readPlugged(dir: string, name: string, required: boolean): Promis
 }
 
 async function loadPlugged(options: RootOfTrustOptions, dir: string): Promise<RootOfTrust> {
-  const caCertPem = (await readPlugged(dir, STATE_FILES.caCert, true))!;
-  const caKeyPem = (await readPlugged(dir, STATE_FILES.caKey, true))!;
-  const rootPem = (await readPlugged(dir, STATE_FILES.rootCert, true))!;
-  const certChainPem = (await readPlugged(dir, STATE_FILES.certChain, false)) ?? caCertPem;
+  const pems: PluggedPems = {
+    caCertPem: (await readPlugged(dir, STATE_FILES.caCert, true))!,
+    caKeyPem: (await readPlugged(dir, STATE_FILES.caKey, true))!,
+    rootCertPem: (await readPlugged(dir, STATE_FILES.rootCert, true))!,
+    certChainPem: await readPlugged(dir, STATE_FILES.certChain, false),
+  };
+  return publishRootCert(
+    options.stateDir,
+    pluggedFromPems(pems, (file) => join(dir, file), 'plugged-ca', options),
+  );
+}
 
+/** Istio's `cacerts` layout: the CA's own pair, the roots, and the chain from the CA up. */
+export interface PluggedPems {
+  caCertPem: string;
+  caKeyPem: string;
+  rootCertPem: string;
+  /** Missing: the CA certificate alone. */
+  certChainPem?: string;
+}
+
+/**
+ * An operator-supplied intermediate: checks that the pair matches and that
+ * cert-chain.pem chains ca-cert.pem to root-cert.pem. `where(file)` names
+ * each file's origin in errors. Throws `CaStartError(code)`.
+ */
+export function pluggedFromPems(
+  pems: PluggedPems,
+  where: (file: string) => string,
+  code: CaStartErrorCode,
+  options: Pick<RootOfTrustOptions, 'clock'>,
+): RootMaterial {
   let signer: CertificateSigner;
   try {
-    signer = createCertificateSigner({ certPem: caCertPem, keyPem: caKeyPem }, { clock: options.clock });
+    signer = createCertificateSigner(
+      { certPem: pems.caCertPem, keyPem: pems.caKeyPem },
+      { clock: options.clock },
+    );
   } catch (cause) {
     const file = (cause as { code?: string }).code === 'invalid-key' ? STATE_FILES.caKey : STATE_FILES.caCert;
-    throw new CaStartError('plugged-ca', `${join(dir, file)}: ${(cause as Error).message}`, { cause });
+    throw new CaStartError(code, `${where(file)}: ${(cause as Error).message}`, { cause });
   }
-  const bundle = createTrustBundle([rootPem]);
+  const bundle = createTrustBundle([pems.rootCertPem]);
   if (!bundle.ok) {
-    throw new CaStartError('plugged-ca', `${join(dir, 'root-cert.pem')}: ${formatProblems(bundle.problems)}`);
+    throw new CaStartError(code, `${where(STATE_FILES.rootCert)}: ${formatProblems(bundle.problems)}`);
   }
-  const issuerChain = splitPemCertificates(certChainPem);
-  const caCert = new X509Certificate(caCertPem);
+  const issuerChain = splitPemCertificates(pems.certChainPem || pems.caCertPem);
+  const caCert = new X509Certificate(pems.caCertPem);
   if (
     issuerChain.length === 0 ||
     new X509Certificate(issuerChain[0]!).fingerprint256 !== caCert.fingerprint256
@@ -132,8 +202,8 @@ async function loadPlugged(options: RootOfTrustOptions, dir: string): Promise<Ro
   const verified = verifyChain({ chain: issuerChain, roots: bundle.bundle, now: options.clock() });
   if (!verified.ok) {
     throw new CaStartError(
-      'plugged-ca',
-      `${join(dir, 'cert-chain.pem')} does not chain ca-cert.pem to root-cert.pem: ${formatProblems(verified.problems)}`,
+      code,
+      `${where(STATE_FILES.certChain)} does not chain ca-cert.pem to root-cert.pem: ${formatProblems(verified.problems)}`,
     );
   }
   const last = new X509Certificate(issuerChain[issuerChain.length - 1]!);
@@ -144,9 +214,5 @@ async function loadPlugged(options: RootOfTrustOptions, dir: string): Promise<Ro
     (pem) => new X509Certificate(pem).fingerprint256 !== anchor.fingerprint256,
   );
   chainTail.push(anchor.toString());
-
-  const rootCertPath = join(options.stateDir, STATE_FILES.rootCert);
-  const rootCertPem = bundle.bundle.toPem();
-  await writeReplacing(rootCertPath, rootCertPem);
-  return { mode: 'plugged', signer, chainTail, rootCertPem, rootCertPath };
+  return { mode: 'plugged', signer, chainTail, rootCertPem: bundle.bundle.toPem() };
 }
