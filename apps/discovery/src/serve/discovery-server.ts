@@ -122,6 +122,7 @@ export async function startDiscoveryServer<P extends TranslatedProxy, C extends 
   const store = createConfigStore();
   const created = createConfigSource(options.source, {
     store,
+    mesh,
     logger: log.child({ component: 'source' }),
     onProblems: createProblemLog(log.child({ component: 'source' })),
   });
