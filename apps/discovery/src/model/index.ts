@@ -12,3 +12,10 @@ export type { ParseProxyResult, Proxy, Proxy as MeshProxy, ProxyNode } from './p
 export { parseProxy } from './proxy.ts';
 export type { IndexedDestinationRule, IndexedVirtualService, PushContext } from './push-context.ts';
 export { createPushContext, MESH_GATEWAY, normalizeGateways } from './push-context.ts';
+export type { EffectiveMtlsMode, PeerAuthenticationLevels } from './security-policies.ts';
+export {
+  effectiveMtlsMode,
+  peerAuthenticationLevels,
+  policiesForWorkload,
+  usesTargetRef,
+} from './security-policies.ts';

@@ -11,6 +11,7 @@ import type {
   MeshConfig,
   MeshModel,
   PeerAuthentication,
+  RequestAuthentication,
   Service,
   Sidecar,
   VirtualService,
@@ -45,6 +46,7 @@ export interface PushContext {
   readonly sidecars: readonly Sidecar[];
   readonly peerAuthentications: readonly PeerAuthentication[];
   readonly authorizationPolicies: readonly AuthorizationPolicy[];
+  readonly requestAuthentications: readonly RequestAuthentication[];
   /** Services whose exportTo lets `namespace` see them, sorted by hostname. */
   servicesVisibleTo(namespace: string): readonly Service[];
   /**
@@ -222,6 +224,7 @@ export function createPushContext(
     sidecars: Object.freeze(sidecars),
     peerAuthentications: Object.freeze(ofKind(objects, 'PeerAuthentication')),
     authorizationPolicies: Object.freeze(ofKind(objects, 'AuthorizationPolicy')),
+    requestAuthentications: Object.freeze(ofKind(objects, 'RequestAuthentication')),
     servicesVisibleTo,
     virtualServicesFor,
     destinationRule,

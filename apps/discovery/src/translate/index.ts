@@ -21,5 +21,14 @@ export {
   VIRTUAL_INBOUND,
   VIRTUAL_OUTBOUND,
 } from './naming.ts';
-export type { SimulatedRequest, SimulationResult } from './simulate.ts';
+export type { RbacDecision, RbacInput } from './security/rbac-evaluator.ts';
+export { evaluateRbac } from './security/rbac-evaluator.ts';
+export { SDS_ROOT_CA, SDS_WORKLOAD_CERT } from './security/tls-contexts.ts';
+export type { SimulatedRequest, SimulatedTransport, SimulationResult } from './simulate.ts';
 export { simulateRequest } from './simulate.ts';
+export type {
+  InboundOutcome,
+  InboundSimulation,
+  SimulatedInboundRequest,
+} from './simulate-authz.ts';
+export { simulateInbound } from './simulate-authz.ts';

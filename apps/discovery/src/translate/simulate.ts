@@ -58,7 +58,60 @@ export interface SimulationResult {
   endpoint?: string;
   redirect?: Body;
   directResponse?: { status: number };
+  /** How the proxy talks to the chosen endpoint (set with `endpoint`). */
+  transportSocket?: SimulatedTransport;
   error?: string;
+}
+
+/** The transport toward an endpoint: mesh mTLS (SDS `default`), user TLS, or plaintext. */
+export interface SimulatedTransport {
+  kind: 'mesh-mtls' | 'tls' | 'plaintext';
+  /** The cluster's transport socket match that applied, when it has matches. */
+  match?: string;
+  sni?: string;
+  /** URI/DNS SAN values the server certificate must carry (any of them). */
+  subjectAltNames?: string[];
+  alpn?: string[];
+}
+
+/** Describes a transport socket (undefined = Envoy's plaintext default). */
+function describeTransport(socket: Body | undefined): SimulatedTransport {
+  const config = (socket?.typedConfig ?? {}) as Body;
+  if (!socket || !String(config['@type'] ?? '').endsWith('.UpstreamTlsContext')) return { kind: 'plaintext' };
+  const common = (config.commonTlsContext ?? {}) as Body;
+  const certs = asBodies(common.tlsCertificateSdsSecretConfigs);
+  const validation = ((common.combinedValidationContext as Body | undefined)?.defaultValidationContext ??
+    common.validationContext ??
+    {}) as Body;
+  const out: SimulatedTransport = { kind: certs.some((c) => c.name === 'default') ? 'mesh-mtls' : 'tls' };
+  if (typeof config.sni === 'string') out.sni = config.sni;
+  const sans = asBodies(validation.matchTypedSubjectAltNames).map((m) =>
+    String((m.matcher as Body).exact ?? (m.matcher as Body).prefix),
+  );
+  if (sans.length > 0) out.subjectAltNames = sans;
+  if (Array.isArray(common.alpnProtocols)) out.alpn = common.alpnProtocols as string[];
+  return out;
+}
+
+/**
+ * Envoy's transport socket choice for an endpoint: the first of the
+ * cluster's `transportSocketMatches` whose `match` fields all equal the
+ * endpoint's `envoy.transport_socket_match` metadata, else the cluster's
+ * `transportSocket`.
+ */
+export function transportFor(cluster: Body, lbEndpoint: Body | undefined): SimulatedTransport {
+  const metadata = (((lbEndpoint?.metadata as Body | undefined)?.filterMetadata as Body | undefined)?.[
+    'envoy.transport_socket_match'
+  ] ?? {}) as Body;
+  for (const candidate of asBodies(cluster.transportSocketMatches)) {
+    const match = (candidate.match ?? {}) as Body;
+    if (Object.entries(match).every(([key, value]) => metadata[key] === value))
+      return {
+        ...describeTransport(candidate.transportSocket as Body | undefined),
+        match: String(candidate.name),
+      };
+  }
+  return describeTransport(cluster.transportSocket as Body | undefined);
 }
 
 type Resources = Partial<Record<TypeUrl, readonly Resource[]>>;
@@ -87,7 +140,8 @@ export function stringMatches(matcher: Body, value: string): boolean {
   return false;
 }
 
-function headerMatches(matcher: Body, headers: Map<string, string>): boolean {
+/** Evaluates an Envoy HeaderMatcher against lowercase-keyed headers (pseudo-headers included). */
+export function headerMatches(matcher: Body, headers: ReadonlyMap<string, string>): boolean {
   const value = headers.get(String(matcher.name).toLowerCase());
   let result: boolean;
   if (matcher.presentMatch !== undefined) result = (value !== undefined) === (matcher.presentMatch === true);
@@ -222,6 +276,7 @@ function endpointOf(
   }
   if (cluster.type === 'ORIGINAL_DST') {
     result.endpoint = `${request.destinationAddress ?? request.authority ?? ''}:${request.port} (original destination)`;
+    result.transportSocket = transportFor(cluster, undefined);
     return;
   }
   const edsName =
@@ -241,6 +296,7 @@ function endpointOf(
     const chosen = lbs[Math.min(lbs.length - 1, Math.floor((request.pick ?? 0) * lbs.length))]!;
     const socket = ((chosen.endpoint as Body).address as Body).socketAddress as Body;
     result.endpoint = `${socket.address}:${socket.portValue}`;
+    result.transportSocket = transportFor(cluster, chosen);
     return;
   }
   result.error = `cluster ${clusterName} has no healthy endpoint`;

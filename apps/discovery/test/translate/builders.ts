@@ -99,6 +99,16 @@ export function head(kind: string, name: string, namespace = 'default'): string 
   return `apiVersion: networking.istio.io/v1\nkind: ${kind}\nmetadata: { name: ${name}, namespace: ${namespace} }\nspec:`;
 }
 
+/** The head of a security.istio.io resource document, up to and including `spec:`. */
+export function securityHead(kind: string, name: string, namespace = 'default'): string {
+  return `apiVersion: security.istio.io/v1\nkind: ${kind}\nmetadata: { name: ${name}, namespace: ${namespace} }\nspec:`;
+}
+
+/** The SPIFFE ID of a service account in the default trust domain. */
+export function spiffe(serviceAccount: string, namespace = 'default'): string {
+  return `spiffe://cluster.local/ns/${namespace}/sa/${serviceAccount}`;
+}
+
 /** One WorkloadEntry (namespace default unless given); `spec` is the YAML flow mapping's inside. */
 export function workloadEntryYaml(name: string, spec: string, namespace = 'default'): string {
   return `apiVersion: networking.istio.io/v1

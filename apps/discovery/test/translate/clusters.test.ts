@@ -136,13 +136,13 @@ describe('DestinationRule traffic policy -> cluster', () => {
     );
   });
 
-  it('sends no transport socket for ISTIO_MUTUAL yet (mTLS comes with SDS)', () => {
-    expect(
-      clusterBody(
-        docs(reviews, destinationRule('    tls: { mode: ISTIO_MUTUAL }')),
-        `outbound|9080||${REVIEWS}`,
-      )?.transportSocket,
-    ).toBeUndefined();
+  it('user TLS (SIMPLE) replaces auto mTLS: no transport socket matches', () => {
+    const body = clusterBody(
+      docs(reviews, destinationRule('    tls: { mode: SIMPLE, caCertificates: /etc/ca.pem }')),
+      `outbound|9080||${REVIEWS}`,
+    );
+    expect(body?.transportSocketMatches).toBeUndefined();
+    expect(body?.transportSocket).toMatchObject({ name: 'envoy.transport_sockets.tls' });
   });
 
   it('lets a subset override the top-level policy and port-level settings win for their port', () => {
@@ -213,6 +213,8 @@ describe('EDS', () => {
       endpoint: { address: { socketAddress: { address, portValue: 9080 } } },
       healthStatus: 'HEALTHY',
       loadBalancingWeight: { value: weight },
+      // WorkloadEntries of a MESH_INTERNAL service accept mesh mTLS.
+      metadata: { filterMetadata: { 'envoy.transport_socket_match': { tlsMode: 'istio' } } },
     });
     expect(cla).toEqual({
       clusterName: `outbound|9080||${REVIEWS}`,

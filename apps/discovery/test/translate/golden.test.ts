@@ -29,6 +29,11 @@ describe('bookinfo golden resources', () => {
       () =>
         sidecar({ ip: '127.0.0.2', name: 'productpage-v1', labels: { app: 'productpage', version: 'v1' } }),
     ],
+    [
+      'reviews-v1 sidecar (STRICT mTLS, AuthorizationPolicy)',
+      'reviews-v1.json',
+      () => sidecar({ ip: '127.0.0.4', name: 'reviews-v1', labels: { app: 'reviews', version: 'v1' } }),
+    ],
     ['ingress gateway', 'ingressgateway.json', () => router()],
     ['proxyless gRPC client', 'proxyless-client.json', () => proxyless()],
   ])('%s', async (_name, file, proxy) => {

@@ -8,6 +8,7 @@ import type { DestinationRule, Service, ServicePort, Subset } from '@weft/config
 import type { TranslateContext } from '../context.ts';
 import { adsConfigSource, type Body, duration, socketAddress } from '../envoy/values.ts';
 import { BLACKHOLE_CLUSTER, clusterName, PASSTHROUGH_CLUSTER } from '../naming.ts';
+import { applyMeshMtls } from '../security/auto-mtls.ts';
 import {
   applyConnectionPool,
   applyLoadBalancer,
@@ -104,6 +105,13 @@ function buildCluster(
     };
   }
   applyTls(body, policy.tls, service.hostname, ctx.proxyless, warn, where);
+  applyMeshMtls(ctx, body, {
+    service,
+    port: port.number,
+    subset: subset?.name ?? '',
+    tls: policy.tls,
+    where,
+  });
   if (!ctx.proxyless) {
     body.metadata = {
       filterMetadata: {

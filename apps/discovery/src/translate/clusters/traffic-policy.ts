@@ -230,7 +230,7 @@ export function applyOutlierDetection(
 
 /**
  * Client TLS for SIMPLE and MUTUAL (files or an SDS credentialName).
- * ISTIO_MUTUAL (mesh mTLS) is not generated yet; it comes with SDS.
+ * ISTIO_MUTUAL and auto mTLS (mesh mTLS) are security/auto-mtls.ts.
  */
 export function applyTls(
   cluster: Body,

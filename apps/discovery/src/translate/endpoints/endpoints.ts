@@ -14,6 +14,7 @@ import type { OutboundCluster } from '../clusters/outbound-clusters.ts';
 import { effectivePolicy } from '../clusters/traffic-policy.ts';
 import type { TranslateContext } from '../context.ts';
 import { type Body, socketAddress } from '../envoy/values.ts';
+import { endpointAcceptsMtls, tlsModeMetadata } from '../security/auto-mtls.ts';
 
 /** `region/zone/subzone` -> Envoy Locality (empty parts left out). */
 export function localityOf(locality: string): Body {
@@ -37,12 +38,19 @@ export function localityPriority(proxyLocality: string, endpointLocality: string
   return 3 - shared;
 }
 
-function lbEndpoint(endpoint: Endpoint): Body {
-  return {
+/**
+ * One LbEndpoint. `mtlsMetadata`: label it as accepting mesh mTLS (endpoint
+ * metadata `envoy.transport_socket_match: {tlsMode: istio}`), for clusters
+ * with auto-mTLS transport socket matches.
+ */
+function lbEndpoint(endpoint: Endpoint, mtlsMetadata: boolean): Body {
+  const out: Body = {
     endpoint: { address: socketAddress(endpoint.address, endpoint.port) },
     healthStatus: endpoint.healthy ? 'HEALTHY' : 'UNHEALTHY',
     loadBalancingWeight: { value: Math.max(1, endpoint.weight || 1) },
   };
+  if (mtlsMetadata) out.metadata = tlsModeMetadata();
+  return out;
 }
 
 /**
@@ -169,7 +177,9 @@ export function buildClusterLoadAssignment(ctx: TranslateContext, cluster: Outbo
     endpoints: sorted.map((group) => {
       const out: Body = {
         locality: localityOf(group.locality),
-        lbEndpoints: group.endpoints.map(lbEndpoint),
+        lbEndpoints: group.endpoints.map((e) =>
+          lbEndpoint(e, !ctx.proxyless && endpointAcceptsMtls(cluster.service, e)),
+        ),
         loadBalancingWeight: { value: group.weight ?? endpointWeight(group.endpoints) },
       };
       const priority = priorities.indexOf(group.priority);

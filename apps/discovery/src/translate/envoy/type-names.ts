@@ -17,6 +17,10 @@ export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpPro
 export const ORIGINAL_DST = 'envoy.extensions.filters.listener.original_dst.v3.OriginalDst';
 export const TLS_INSPECTOR = 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
 export const HTTP_INSPECTOR = 'envoy.extensions.filters.listener.http_inspector.v3.HttpInspector';
+export const RAW_BUFFER = 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
+export const HTTP_RBAC = 'envoy.extensions.filters.http.rbac.v3.RBAC';
+export const NETWORK_RBAC = 'envoy.extensions.filters.network.rbac.v3.RBAC';
+export const JWT_AUTHENTICATION = 'envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication';
 
 /** Filter names, as Envoy registers them. */
 export const FILTER_NAMES = {
@@ -29,5 +33,9 @@ export const FILTER_NAMES = {
   tlsInspector: 'envoy.filters.listener.tls_inspector',
   httpInspector: 'envoy.filters.listener.http_inspector',
   tlsTransportSocket: 'envoy.transport_sockets.tls',
+  rawBufferTransportSocket: 'envoy.transport_sockets.raw_buffer',
+  httpRbac: 'envoy.filters.http.rbac',
+  networkRbac: 'envoy.filters.network.rbac',
+  jwtAuthn: 'envoy.filters.http.jwt_authn',
   httpProtocolOptions: 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
 } as const;

@@ -1,7 +1,7 @@
 /**
  * The network filters a listener filter chain ends in: the HTTP connection
  * manager (RDS or inline routes) and the TCP proxy. The HTTP filter list is
- * built by {@link httpFilters}, the one place authn/authz filters will be
+ * built by {@link httpFilters}, the one place authn/authz filters are
  * inserted (before fault, CORS and the router).
  */
 import type { TranslateContext } from '../context.ts';
@@ -14,6 +14,8 @@ import {
   TCP_PROXY,
 } from '../envoy/type-names.ts';
 import { adsConfigSource, type Body, typed } from '../envoy/values.ts';
+import { httpRbacFilters } from '../security/authorization.ts';
+import { jwtAuthnFilter } from '../security/jwt-authn.ts';
 
 /** Which chain an HTTP filter list is for; authn/authz will key on it. */
 export interface ChainContext {
@@ -23,12 +25,17 @@ export interface ChainContext {
 }
 
 /**
- * Security filters of a chain (PeerAuthentication / RequestAuthentication
- * authn and AuthorizationPolicy RBAC). Extension point: empty until the
- * mTLS/RBAC issue; inbound and gateway chains will get filters here.
+ * Security filters of a chain, in order: RequestAuthentication's
+ * `jwt_authn` (validates tokens, puts claims in dynamic metadata), then the
+ * AuthorizationPolicy RBAC filters (AUDIT, DENY, ALLOW), which read the
+ * peer identity and those claims. Inbound and gateway chains only: policies
+ * protect the workload that receives, never the caller's outbound side;
+ * proxyless clients get none.
  */
-export function securityFilters(_ctx: TranslateContext, _chain: ChainContext): Body[] {
-  return [];
+export function securityFilters(ctx: TranslateContext, chain: ChainContext): Body[] {
+  if (chain.direction === 'outbound' || ctx.proxyless) return [];
+  const jwt = jwtAuthnFilter(ctx);
+  return [...(jwt ? [jwt] : []), ...httpRbacFilters(ctx)];
 }
 
 /**
@@ -60,6 +67,12 @@ export function httpConnectionManager(
     config.useRemoteAddress = { value: chain.direction === 'gateway' };
     config.normalizePath = { value: true };
     config.upgradeConfigs = [{ upgradeType: 'websocket' }];
+  }
+  if (!ctx.proxyless && chain.direction !== 'outbound') {
+    // The peer's identity reaches the application in x-forwarded-client-cert;
+    // whatever a client sent in that header is replaced, never trusted.
+    config.forwardClientCertDetails = 'SANITIZE_SET';
+    config.setCurrentClientCertDetails = { subject: { value: true }, uri: true, dns: true };
   }
   return typed(HTTP_CONNECTION_MANAGER, config);
 }
