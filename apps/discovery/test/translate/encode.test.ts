@@ -7,7 +7,17 @@ import type { Resource } from '@weft/xds';
 import { describe, expect, it } from 'vitest';
 import type { Proxy as MeshProxy } from '../../src/model/index.ts';
 import { generateResources } from '../../src/translate/index.ts';
-import { bookinfo, istio, proxyless, push, router, sidecar } from './builders.ts';
+import {
+  bookinfo,
+  docs,
+  istio,
+  proxyless,
+  push,
+  router,
+  securityHead,
+  serviceYaml,
+  sidecar,
+} from './builders.ts';
 import { largeMesh } from './large-mesh.ts';
 import { encodeProblems } from './validators.ts';
 
@@ -35,10 +45,72 @@ describe('generated resources encode with @weft/xds', () => {
       () =>
         sidecar({ ip: '127.0.0.2', name: 'productpage-v1', labels: { app: 'productpage', version: 'v1' } }),
     ],
+    [
+      'reviews-v1 (STRICT, RBAC)',
+      () => sidecar({ ip: '127.0.0.4', name: 'reviews-v1', labels: { app: 'reviews', version: 'v1' } }),
+    ],
     ...PROXIES.slice(1),
   ] as [string, () => MeshProxy][])('bookinfo for %s', async (_name, proxy) => {
     const generated = generateResources(proxy(), push(await bookinfo()));
     expect(count(generated.resources)).toBeGreaterThan(3);
+    expect(encodeProblems(generated.resources)).toEqual([]);
+  });
+
+  it('every security feature (mTLS modes, RBAC HTTP and network, jwt_authn local and remote JWKS)', () => {
+    const yaml = docs(
+      serviceYaml({
+        name: 'reviews',
+        ports: [
+          { number: 9080, name: 'http', protocol: 'HTTP' },
+          { number: 9090, name: 'tcp', protocol: 'TCP' },
+        ],
+        workloads: { v1: '127.0.0.4' },
+      }),
+      serviceYaml({
+        name: 'idp',
+        ports: [{ number: 443, name: 'https', protocol: 'HTTPS' }],
+        workloads: { v1: '127.0.0.20' },
+      }),
+      `${securityHead('PeerAuthentication', 'reviews')}
+  selector: { matchLabels: { app: reviews } }
+  mtls: { mode: STRICT }
+  portLevelMtls: { "9090": { mode: PERMISSIVE } }`,
+      `${securityHead('AuthorizationPolicy', 'deny')}
+  action: DENY
+  rules:
+  - from: [{ source: { notNamespaces: [default], ipBlocks: [10.0.0.0/8], notRemoteIpBlocks: ["192.168.0.1"] } }]
+    to: [{ operation: { notPaths: ["/public*"], hosts: ["*.example"], ports: ["9080"] } }]
+    when:
+    - { key: "request.auth.claims[realm][roles]", values: [admin] }
+    - { key: destination.ip, notValues: [127.0.0.1] }
+    - { key: connection.sni, values: ["*.local"] }`,
+      `${securityHead('AuthorizationPolicy', 'audit')}
+  action: AUDIT
+  rules: [{ from: [{ source: { requestPrincipals: ["*"], serviceAccounts: [default/sa] } }] }]`,
+      `${securityHead('RequestAuthentication', 'jwt')}
+  jwtRules:
+  - issuer: https://idp.default.svc.cluster.local
+    jwksUri: https://idp.default.svc.cluster.local/keys
+    fromHeaders: [{ name: x-token, prefix: "Bearer " }]
+    fromParams: [token]
+    forwardOriginalToken: true
+    outputPayloadToHeader: x-jwt
+    outputClaimToHeaders: [{ header: x-sub, claim: sub }]
+  - issuer: local
+    jwks: '{"keys":[]}'`,
+    );
+    const proxy = sidecar({ ip: '127.0.0.4', name: 'reviews-v1', labels: { app: 'reviews', version: 'v1' } });
+    const generated = generateResources(proxy, push(istio(yaml)));
+    const text = JSON.stringify(generated.resources);
+    for (const needle of [
+      'envoy.filters.http.rbac',
+      'envoy.filters.network.rbac',
+      'envoy.filters.http.jwt_authn',
+      'remoteJwks',
+      'localJwks',
+      'transportSocketMatches',
+    ])
+      expect(text).toContain(needle);
     expect(encodeProblems(generated.resources)).toEqual([]);
   });
 
