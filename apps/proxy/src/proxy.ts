@@ -18,6 +18,11 @@ import {
   type TypeUrl,
 } from '@weft/xds';
 import { serverAddress, startAdminServer } from './admin/admin-server.ts';
+import {
+  createOriginalDstReader,
+  loadSockoptBinding,
+  type OriginalDstReader,
+} from './capture/original-dst.ts';
 import type { ProxyServices } from './http/http-connection-manager.ts';
 import { ListenerManager } from './listeners/listener-manager.ts';
 import { ListenerWarmer } from './listeners/listener-warming.ts';
@@ -44,6 +49,11 @@ export interface ProxyOptions {
   readonly accessLog?: (record: AccessLogRecord) => void;
   readonly now?: () => number;
   readonly random?: () => number;
+  /**
+   * Reads captured connections' original destinations; default:
+   * SO_ORIGINAL_DST through koffi, falling back to the local address.
+   */
+  readonly originalDestination?: OriginalDstReader;
   /** Called when `/quitquitquit` is posted (main.ts drains and exits). */
   readonly onQuit?: () => void;
   /** Lets `/logging` read and change the log level (main.ts passes its level switch). */
@@ -95,8 +105,15 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     onStreamComplete: (stream) => telemetry.onStreamComplete(stream),
     onSessionComplete: (record) => telemetry.onTcpSessionComplete(record),
   };
+  let originalDestination = options.originalDestination;
+  if (!originalDestination) {
+    const sockopt = await loadSockoptBinding();
+    if (!sockopt.ok) logger.info('original destinations are local addresses', { reason: sockopt.reason });
+    originalDestination = createOriginalDstReader(sockopt.ok ? sockopt.binding : undefined);
+  }
   const listeners = new ListenerManager({
     services,
+    originalDestination,
     ...(options.listenerAddresses ? { addressOverrides: options.listenerAddresses } : {}),
     ...(options.drainTimeMs !== undefined ? { drainTimeMs: options.drainTimeMs } : {}),
     onEvent: (event) => {

@@ -41,7 +41,8 @@ describe('compileListener', () => {
     expect(l).toMatchObject({
       name: 'virtualOutbound',
       address: { host: '127.0.0.1', port: 15001 },
-      useOriginalDst: true,
+      useOriginalDst: false,
+      recoverOriginalDst: true,
     });
     expect(l.filterChains[0]).toMatchObject({
       match: { destinationPort: 9080, applicationProtocols: ['http/1.1', 'h2c'] },

@@ -103,7 +103,18 @@ export interface ListenerConfig {
   readonly address: { readonly host: string; readonly port: number };
   /** False for listeners reached only through a capture listener's original destination. */
   readonly bindToPort: boolean;
+  /**
+   * Envoy's `useOriginalDst`: hand each accepted connection to the listener
+   * of its original destination (see ListenerManager). Implies
+   * `recoverOriginalDst`.
+   */
   readonly useOriginalDst: boolean;
+  /**
+   * Read the original destination of redirected connections (the
+   * original_dst listener filter, or `useOriginalDst`); filter chains then
+   * match on its port.
+   */
+  readonly recoverOriginalDst: boolean;
   readonly trafficDirection: 'UNSPECIFIED' | 'INBOUND' | 'OUTBOUND';
   readonly filterChains: readonly FilterChainConfig[];
   readonly defaultFilterChain: FilterChainConfig | undefined;
@@ -118,13 +129,14 @@ export function compileListener(body: Body): Compiled<ListenerConfig> {
   if (!name) problems.add('name', 'is required');
   const apiListener = Boolean(body.apiListener);
   const address = apiListener ? { address: '', port: 0 } : readSocketAddress(body, 'address', '', problems);
-  let useOriginalDst = readWrappedBool(body, 'useOriginalDst', '', problems) ?? false;
+  const useOriginalDst = readWrappedBool(body, 'useOriginalDst', '', problems) ?? false;
+  let recoverOriginalDst = useOriginalDst;
   for (const { body: f, path } of readBodies(body, 'listenerFilters', '', problems)) {
     const key =
       anyTypeName(readBody(f, 'typedConfig', path, problems)) ?? readString(f, 'name', path, problems) ?? '';
     const known = LISTENER_FILTERS[key] ?? LISTENER_FILTERS[String(f.name)];
     if (!known) problems.add(path, `unsupported listener filter ${key}`);
-    if (known === 'originalDst') useOriginalDst = true;
+    if (known === 'originalDst') recoverOriginalDst = true;
   }
   const filterChains: FilterChainConfig[] = [];
   for (const { body: chain, path } of readBodies(body, 'filterChains', '', problems)) {
@@ -152,6 +164,7 @@ export function compileListener(body: Body): Compiled<ListenerConfig> {
     address: { host: address?.address ?? '', port: address?.port ?? 0 },
     bindToPort: readWrappedBool(body, 'bindToPort', '', problems) ?? true,
     useOriginalDst,
+    recoverOriginalDst,
     trafficDirection,
     filterChains,
     defaultFilterChain,

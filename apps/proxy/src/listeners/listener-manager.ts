@@ -5,6 +5,15 @@
  * sniffed, put back on the socket, and the chain's HTTP connection manager
  * or TCP proxy takes over.
  *
+ * Capture (Envoy's semantics): a listener that recovers original
+ * destinations (original_dst listener filter or `useOriginalDst`) matches
+ * filter chains on the original destination port. A `useOriginalDst`
+ * listener (Istio's virtualOutbound) hands each connection to the listener
+ * whose address is the original destination ip:port, else to a
+ * `bindToPort: false` listener on 0.0.0.0:port (or [::]:port), else keeps
+ * it on its own chains (PassthroughCluster). Listeners with
+ * `bindToPort: false` are therefore kept (unbound) to receive hand-offs.
+ *
  * Updates are make-before-break: a listener whose address is unchanged
  * keeps its socket and switches new connections to the new chains; the old
  * chains drain (HTTP keep-alive stops, HTTP/2 GOAWAY) and are destroyed
@@ -14,6 +23,12 @@
 
 import type { Socket } from 'node:net';
 import net from 'node:net';
+import {
+  createOriginalDstReader,
+  type OriginalDstReader,
+  type SocketAddress,
+  setOriginalDestination,
+} from '../capture/original-dst.ts';
 import type { FilterChainConfig, ListenerConfig } from '../config/listener-config.ts';
 import { HttpConnectionManagerRuntime, type ProxyServices } from '../http/http-connection-manager.ts';
 import { proxyTcp, type TcpProxyServices } from '../tcp/tcp-proxy.ts';
@@ -27,6 +42,8 @@ export interface ListenerManagerOptions {
   readonly addressOverrides?: ReadonlyMap<string, { host: string; port: number }>;
   /** How long old chains may finish their work before being destroyed (default 5 s). */
   readonly drainTimeMs?: number;
+  /** Reads captured connections' original destinations (default: their local address). */
+  readonly originalDestination?: OriginalDstReader;
   /** How long to wait for a connection's first bytes before treating it as raw TCP (default 5 s). */
   readonly sniffTimeoutMs?: number;
   /** Reports bind failures and other listener events. */
@@ -60,8 +77,14 @@ class ChainRuntime {
   }
 }
 
-/** One bound listener. */
-class ActiveListener {
+/** A listener as the target of a hand-off. */
+export interface ConnectionTarget {
+  /** Serves `socket` on this listener's chains, matching `port` (the destination port). */
+  onConnection(socket: Socket, port: number): void;
+}
+
+/** One listener: bound to its address, or (bindToPort: false) only reached by hand-off. */
+class ActiveListener implements ConnectionTarget {
   config: ListenerConfig;
   readonly server: net.Server;
   private chains = new Map<FilterChainConfig, ChainRuntime>();
@@ -71,8 +94,22 @@ class ActiveListener {
     this.config = config;
     this.manager = manager;
     // Half-close must propagate (TCP proxy); node:http expects allowHalfOpen too.
-    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.onConnection(socket));
+    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     this.server.on('error', () => {});
+  }
+
+  /** A new connection on this listener's socket: recover its destination, maybe hand it off. */
+  private accept(socket: Socket): void {
+    socket.on('error', () => socket.destroy());
+    if (!this.config.recoverOriginalDst) {
+      this.onConnection(socket, socket.localPort ?? 0);
+      return;
+    }
+    const destination = this.manager.originalDestination(socket);
+    setOriginalDestination(socket, destination);
+    const target = this.config.useOriginalDst ? this.manager.handOffTarget(destination, this) : undefined;
+    if (target) target.onConnection(socket, destination.port);
+    else this.onConnection(socket, destination.port);
   }
 
   listen(host: string, port: number): Promise<void> {
@@ -107,14 +144,12 @@ class ActiveListener {
     return runtime;
   }
 
-  private onConnection(socket: Socket): void {
-    socket.on('error', () => socket.destroy());
+  onConnection(socket: Socket, port: number): void {
     const config = this.config;
-    const port = socket.localPort ?? 0;
     const candidates = chainsForPort(config, port);
     if (!needsSniff(candidates)) {
       const chain = candidates[0] ?? config.defaultFilterChain;
-      this.dispatch(socket, chain, NO_DATA, config);
+      this.dispatch(socket, chain, NO_DATA, config, port);
       return;
     }
     const chunks: Buffer[] = [];
@@ -126,11 +161,11 @@ class ActiveListener {
       socket.pause();
       const prefix = Buffer.concat(chunks, size);
       if (result.kind === 'http2') {
-        this.dispatchHttp2(socket, prefix, selectFilterChain(config, port, result), config);
+        this.dispatchHttp2(socket, prefix, selectFilterChain(config, port, result), config, port);
         return;
       }
       if (size > 0) socket.unshift(prefix);
-      this.dispatch(socket, selectFilterChain(config, port, result), result, config);
+      this.dispatch(socket, selectFilterChain(config, port, result), result, config, port);
     };
     const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
@@ -151,6 +186,7 @@ class ActiveListener {
     chain: FilterChainConfig | undefined,
     sniffed: SniffResult,
     config: ListenerConfig,
+    port: number,
   ): void {
     if (!chain) {
       socket.destroy();
@@ -159,7 +195,7 @@ class ActiveListener {
     const runtime = this.config === config ? this.runtime(chain) : undefined;
     if (!runtime) {
       // The listener was updated while this connection was being sniffed: serve it with the new chains.
-      this.onConnectionAgain(socket);
+      this.onConnectionAgain(socket, port);
       return;
     }
     runtime.sockets.add(socket);
@@ -180,11 +216,12 @@ class ActiveListener {
     prefix: Buffer,
     chain: FilterChainConfig | undefined,
     config: ListenerConfig,
+    port: number,
   ): void {
     if (chain?.network.kind !== 'http' || this.config !== config) {
       if (chain?.network.kind === 'tcp' && this.config === config) {
         socket.unshift(prefix);
-        this.dispatch(socket, chain, NO_DATA, config);
+        this.dispatch(socket, chain, NO_DATA, config, port);
       } else socket.destroy();
       return;
     }
@@ -194,8 +231,8 @@ class ActiveListener {
     runtime.hcm!.handleHttp2(new ReplaySocket(socket, prefix));
   }
 
-  private onConnectionAgain(socket: Socket): void {
-    this.onConnection(socket);
+  private onConnectionAgain(socket: Socket, port: number): void {
+    this.onConnection(socket, port);
     socket.resume();
   }
 
@@ -209,13 +246,21 @@ export class ListenerManager {
   readonly services: ProxyServices & TcpProxyServices;
   readonly sniffTimeoutMs: number;
   private readonly options: ListenerManagerOptions;
+  /** Reads a captured connection's original destination. */
+  readonly originalDestination: OriginalDstReader;
   private readonly active = new Map<string, ActiveListener>();
+  /** `bindToPort: false` listeners without a local-mode address: reached only by hand-off. */
+  private readonly unbound = new Map<string, ActiveListener>();
+  /** Hand-off targets by LDS address `host:port`, and wildcard unbound listeners by port. */
+  private byAddress = new Map<string, ActiveListener>();
+  private wildcardByPort = new Map<number, ActiveListener>();
   private readonly draining = new Set<ChainRuntime>();
   private readonly drainTimeMs: number;
 
   constructor(options: ListenerManagerOptions) {
     this.options = options;
     this.services = options.services;
+    this.originalDestination = options.originalDestination ?? createOriginalDstReader(undefined);
     this.drainTimeMs = options.drainTimeMs ?? 5000;
     this.sniffTimeoutMs = options.sniffTimeoutMs ?? 5000;
   }
@@ -228,6 +273,48 @@ export class ListenerManager {
 
   names(): string[] {
     return [...this.active.keys()];
+  }
+
+  /**
+   * The listener a `useOriginalDst` listener hands a connection to: the one
+   * whose LDS address is `destination`, else a `bindToPort: false` listener
+   * on the wildcard address and the same port; never `from` itself.
+   */
+  handOffTarget(destination: SocketAddress, from: ConnectionTarget): ConnectionTarget | undefined {
+    const exact = this.byAddress.get(`${destination.host}:${destination.port}`);
+    if (exact && exact !== from) return exact;
+    const wildcard = this.wildcardByPort.get(destination.port);
+    return wildcard !== from ? wildcard : undefined;
+  }
+
+  private reindex(): void {
+    const byAddress = new Map<string, ActiveListener>();
+    const wildcardByPort = new Map<number, ActiveListener>();
+    for (const listener of [...this.active.values(), ...this.unbound.values()]) {
+      const { host, port } = listener.config.address;
+      byAddress.set(`${host}:${port}`, listener);
+      if (!listener.config.bindToPort && (host === '0.0.0.0' || host === '::'))
+        wildcardByPort.set(port, listener);
+    }
+    this.byAddress = byAddress;
+    this.wildcardByPort = wildcardByPort;
+  }
+
+  /** Keeps the unbound (hand-off only) listeners in step with `configs`. */
+  private setUnbound(configs: ReadonlyMap<string, ListenerConfig>): void {
+    for (const [name, config] of configs) {
+      if (config.apiListener || this.bindable(name, config)) continue;
+      const existing = this.unbound.get(name);
+      if (existing?.config === config) continue;
+      if (existing) this.drain(existing.update(config));
+      else this.unbound.set(name, new ActiveListener(config, this));
+    }
+    for (const [name, listener] of this.unbound) {
+      const wanted = configs.get(name);
+      if (wanted && !wanted.apiListener && !this.bindable(name, wanted)) continue;
+      this.unbound.delete(name);
+      this.drain(listener.update(listener.config));
+    }
   }
 
   /**
@@ -286,6 +373,8 @@ export class ListenerManager {
       this.drain(listener.update(listener.config));
       this.options.onEvent?.({ type: 'removed', listener: name });
     }
+    this.setUnbound(configs);
+    this.reindex();
   }
 
   private drain(chains: readonly ChainRuntime[]): void {
@@ -302,20 +391,22 @@ export class ListenerManager {
 
   /** Starts draining every listener's connections (SIGTERM, /drain_listeners); listeners stop accepting. */
   drainAll(): void {
-    for (const listener of this.active.values()) {
-      listener.close();
+    for (const listener of this.active.values()) listener.close();
+    for (const listener of [...this.active.values(), ...this.unbound.values()]) {
       for (const chain of listener.allChains()) chain.drain();
     }
   }
 
   /** Closes every listener and destroys every connection. */
   close(): void {
-    for (const listener of this.active.values()) {
-      listener.close();
+    for (const listener of this.active.values()) listener.close();
+    for (const listener of [...this.active.values(), ...this.unbound.values()]) {
       for (const chain of listener.allChains()) chain.destroy();
     }
     for (const chain of this.draining) chain.destroy();
     this.draining.clear();
     this.active.clear();
+    this.unbound.clear();
+    this.reindex();
   }
 }
