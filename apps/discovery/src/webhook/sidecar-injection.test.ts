@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { captureSettings, decideInjection } from './sidecar-injection.ts';
+
+const template = { proxyImage: 'p:1', discoveryAddress: 'd:15010', caAddress: 'c:15012' };
+
+describe('captureSettings', () => {
+  it.each<{ name: string; annotations: Record<string, string>; ok: boolean }>([
+    { name: 'defaults', annotations: {}, ok: true },
+    {
+      name: 'IPv4 and IPv6 CIDRs',
+      annotations: { 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '10.0.0.0/8,fd00::/8' },
+      ok: true,
+    },
+    {
+      name: 'a bare address',
+      annotations: { 'traffic.sidecar.istio.io/includeOutboundIPRanges': '10.0.0.1' },
+      ok: false,
+    },
+    {
+      name: 'a prefix too long',
+      annotations: { 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '10.0.0.0/33' },
+      ok: false,
+    },
+    { name: 'port 0', annotations: { 'traffic.sidecar.istio.io/excludeOutboundPorts': '0' }, ok: false },
+  ])('$name', ({ annotations, ok }) => {
+    expect(captureSettings(annotations).ok).toBe(ok);
+  });
+});
+
+describe('decideInjection', () => {
+  it.each([
+    {
+      name: 'kube-system is never injected',
+      namespace: 'kube-system',
+      labels: { 'istio-injection': 'enabled' },
+      inject: false,
+    },
+    {
+      name: 'an injected namespace',
+      namespace: 'shop',
+      labels: { 'istio-injection': 'enabled' },
+      inject: true,
+    },
+    { name: 'a namespace without the label', namespace: 'shop', labels: {}, inject: false },
+  ])('$name', ({ namespace, labels, inject }) => {
+    const decision = decideInjection(
+      { spec: { containers: [{ name: 'app' }] } },
+      namespace,
+      labels,
+      template,
+    );
+    expect(decision.inject).toBe(inject);
+  });
+
+  it('creates metadata for a pod without any', () => {
+    const decision = decideInjection(
+      { spec: { containers: [] } },
+      'shop',
+      { 'istio-injection': 'enabled' },
+      template,
+    );
+    expect(decision.inject && decision.patch[0]).toEqual({ op: 'add', path: '/metadata', value: {} });
+  });
+
+  it('refuses something that is not a pod', () => {
+    expect(decideInjection({ spec: {} }, 'shop', {}, template)).toEqual({
+      inject: false,
+      reason: 'not a pod with spec.containers',
+    });
+  });
+});
