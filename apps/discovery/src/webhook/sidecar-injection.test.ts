@@ -28,7 +28,7 @@ describe('captureSettings', () => {
 });
 
 describe('decideInjection', () => {
-  it.each([
+  it.each<{ name: string; namespace: string; labels: Record<string, string>; inject: boolean }>([
     {
       name: 'kube-system is never injected',
       namespace: 'kube-system',
