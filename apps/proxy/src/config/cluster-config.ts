@@ -18,6 +18,14 @@ import {
   readString,
   readWrappedInt,
 } from './problems.ts';
+import {
+  compileTransportSocket,
+  compileTransportSocketMatches,
+  type TransportSocketMatchConfig,
+  type UpstreamTlsConfig,
+} from './transport-socket-config.ts';
+
+export type { UpstreamTlsConfig } from './transport-socket-config.ts';
 
 export const CLUSTER_TYPES = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'] as const;
 export type ClusterType = (typeof CLUSTER_TYPES)[number];
@@ -41,11 +49,6 @@ export interface OutlierDetectionConfig {
   readonly maxEjectionPercent: number;
 }
 
-export interface UpstreamTlsConfig {
-  readonly sni: string | undefined;
-  readonly alpn: readonly string[];
-}
-
 /** A compiled Cluster. */
 export interface ClusterConfig {
   readonly name: string;
@@ -64,14 +67,15 @@ export interface ClusterConfig {
   readonly maglevTableSize: number;
   /** Upstream protocol: HTTP/2 when the HttpProtocolOptions say explicit http2 (or the deprecated cluster field). */
   readonly http2: boolean;
+  /** The cluster's `transportSocket` (undefined = plaintext). */
   readonly tls: UpstreamTlsConfig | undefined;
+  /** Per-endpoint transports (`transportSocketMatches`), tried before `tls`. */
+  readonly socketMatches: readonly TransportSocketMatchConfig[];
   /** Endpoints given inline (STATIC, STRICT_DNS, LOGICAL_DNS). */
   readonly loadAssignment: EndpointsConfig | undefined;
 }
 
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-const UPSTREAM_TLS_CONTEXT = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
-const RAW_BUFFER = 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
 
 function isPrime(n: number): boolean {
   if (n < 2) return false;
@@ -86,9 +90,6 @@ export function compileCluster(body: Body): Compiled<ClusterConfig> {
   if (!name) problems.add('name', 'is required');
   if (body.clusterType !== undefined && body.clusterType !== null) {
     problems.add('clusterType', 'custom cluster types (e.g. aggregate) are not supported');
-  }
-  if (readBodies(body, 'transportSocketMatches', '', problems).length > 0) {
-    problems.add('transportSocketMatches', 'is not supported yet; use transportSocket');
   }
   const type = readEnum(body, 'type', '', problems, CLUSTER_TYPES, CLUSTER_TYPES) ?? 'STATIC';
   const eds = readBody(body, 'edsClusterConfig', '', problems);
@@ -144,7 +145,9 @@ export function compileCluster(body: Body): Compiled<ClusterConfig> {
   }
 
   const http2 = compileHttp2(body, problems);
-  const tls = compileUpstreamTls(body, problems);
+  const socket = readBody(body, 'transportSocket', '', problems);
+  const tls = socket ? compileTransportSocket(socket, 'transportSocket', problems) : undefined;
+  const socketMatches = compileTransportSocketMatches(body, problems);
 
   let loadAssignment: EndpointsConfig | undefined;
   const assignment = readBody(body, 'loadAssignment', '', problems);
@@ -172,6 +175,7 @@ export function compileCluster(body: Body): Compiled<ClusterConfig> {
     maglevTableSize,
     http2,
     tls,
+    socketMatches,
     loadAssignment,
   });
 }
@@ -234,39 +238,4 @@ function compileHttp2(body: Body, problems: ProblemList): boolean {
       problems.add(at(path, 'autoConfig'), 'is not supported yet; use explicitHttpConfig');
   }
   return false;
-}
-
-function compileUpstreamTls(body: Body, problems: ProblemList): UpstreamTlsConfig | undefined {
-  const socket = readBody(body, 'transportSocket', '', problems);
-  if (!socket) return undefined;
-  const config = readBody(socket, 'typedConfig', 'transportSocket', problems);
-  const typeName = anyTypeName(config);
-  if (typeName === RAW_BUFFER || (!config && socket.name === 'envoy.transport_sockets.raw_buffer'))
-    return undefined;
-  if (typeName !== UPSTREAM_TLS_CONTEXT || !config) {
-    problems.add('transportSocket', `unsupported transport socket ${typeName ?? String(socket.name)}`);
-    return undefined;
-  }
-  const path = 'transportSocket.typedConfig';
-  const common = readBody(config, 'commonTlsContext', path, problems) ?? {};
-  for (const field of ['tlsCertificates', 'tlsCertificateSdsSecretConfigs']) {
-    if (Array.isArray(common[field]) && (common[field] as unknown[]).length > 0) {
-      problems.add(
-        at(at(path, 'commonTlsContext'), field),
-        'client certificates (mTLS) are not supported yet',
-      );
-    }
-  }
-  for (const field of [
-    'validationContext',
-    'validationContextSdsSecretConfig',
-    'combinedValidationContext',
-  ]) {
-    if (common[field])
-      problems.add(at(at(path, 'commonTlsContext'), field), 'certificate validation is not supported yet');
-  }
-  const alpn = Array.isArray(common.alpnProtocols)
-    ? common.alpnProtocols.filter((p) => typeof p === 'string')
-    : [];
-  return { sni: readString(config, 'sni', path, problems) || undefined, alpn };
 }

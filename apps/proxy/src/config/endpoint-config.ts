@@ -16,6 +16,7 @@ import {
   readString,
   readWrappedInt,
 } from './problems.ts';
+import { readSocketMatchMetadata } from './transport-socket-config.ts';
 
 export const HEALTH_STATUSES = [
   'UNKNOWN',
@@ -35,6 +36,8 @@ export interface EndpointConfig {
   /** From EDS; UNKNOWN and HEALTHY count as healthy, as in Envoy. */
   readonly health: HealthStatus;
   readonly weight: number;
+  /** Metadata `envoy.transport_socket_match` (picks the cluster's transportSocketMatches entry). */
+  readonly socketMatch: Readonly<Record<string, string>>;
 }
 
 export interface LocalityConfig {
@@ -134,7 +137,14 @@ export function compileClusterLoadAssignment(body: Body, requireIp = true): Comp
       const health =
         readEnum(lbEndpoint, 'healthStatus', epPath, problems, HEALTH_STATUSES, HEALTH_STATUSES) ?? 'UNKNOWN';
       const epWeight = readWrappedInt(lbEndpoint, 'loadBalancingWeight', epPath, problems, { min: 1 }) ?? 1;
-      endpoints.push({ address: socket.address, port: socket.port, key, health, weight: epWeight });
+      endpoints.push({
+        address: socket.address,
+        port: socket.port,
+        key,
+        health,
+        weight: epWeight,
+        socketMatch: readSocketMatchMetadata(lbEndpoint),
+      });
     }
     const list = byPriority[priority] ?? [];
     byPriority[priority] = list;

@@ -27,6 +27,8 @@ export interface EndpointSpec {
   weight?: number;
   priority?: number;
   zone?: string;
+  /** Metadata `envoy.transport_socket_match` (e.g. `{ tlsMode: 'istio' }`). */
+  socketMatch?: Record<string, string>;
 }
 
 /** A ClusterLoadAssignment; endpoints are grouped into localities by (zone, priority). */
@@ -42,6 +44,9 @@ export function clusterLoadAssignment(clusterName: string, endpoints: readonly E
       endpoint: { address: socketAddress(e.address ?? '127.0.0.1', e.port) },
       ...(e.health ? { healthStatus: e.health } : {}),
       ...(e.weight ? { loadBalancingWeight: { value: e.weight } } : {}),
+      ...(e.socketMatch
+        ? { metadata: { filterMetadata: { 'envoy.transport_socket_match': e.socketMatch } } }
+        : {}),
     });
   }
   return {
@@ -179,4 +184,32 @@ export function listener(name: string, port: number, filterChains: readonly Body
 /** A filter chain holding one terminal network filter, with an optional filterChainMatch. */
 export function filterChain(network: Body, match?: Body): Body {
   return { ...(match ? { filterChainMatch: match } : {}), filters: [network] };
+}
+
+/** Istio's auto-mTLS `transportSocketMatches`: mTLS (SDS certificates) for `tlsMode: istio`, else plaintext. */
+export function istioAutoMtlsMatches(): Body[] {
+  return [
+    {
+      name: 'tlsMode-istio',
+      match: { tlsMode: 'istio' },
+      transportSocket: {
+        name: 'envoy.transport_sockets.tls',
+        typedConfig: {
+          '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+          commonTlsContext: { tlsCertificateSdsSecretConfigs: [{ name: 'default' }] },
+          sni: 'outbound_.80_._.a.default.svc.cluster.local',
+        },
+      },
+    },
+    {
+      name: 'tlsMode-disabled',
+      match: {},
+      transportSocket: {
+        name: 'envoy.transport_sockets.raw_buffer',
+        typedConfig: {
+          '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer',
+        },
+      },
+    },
+  ];
 }

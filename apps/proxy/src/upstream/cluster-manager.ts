@@ -7,8 +7,9 @@
  */
 import type { ClusterConfig } from '../config/cluster-config.ts';
 import type { EndpointsConfig } from '../config/endpoint-config.ts';
+import { chooseTransport } from '../config/transport-socket-config.ts';
 import { type Host, HostSet } from './host-set.ts';
-import { createUpstreamPool, type UpstreamPool } from './upstream-pool.ts';
+import { createUnavailablePool, createUpstreamPool, type UpstreamPool } from './upstream-pool.ts';
 
 /** Counters of one cluster, Envoy's names (`upstream_rq_total`...). */
 export interface ClusterStats {
@@ -73,7 +74,8 @@ export class UpstreamCluster {
       config.http2 !== this.config.http2 ||
       config.connectTimeoutMs !== this.config.connectTimeoutMs ||
       config.circuitBreakers.maxConnections !== this.config.circuitBreakers.maxConnections ||
-      JSON.stringify(config.tls) !== JSON.stringify(this.config.tls);
+      JSON.stringify(config.tls) !== JSON.stringify(this.config.tls) ||
+      JSON.stringify(config.socketMatches) !== JSON.stringify(this.config.socketMatches);
     this.config = config;
     if (config.type !== 'EDS') this.endpoints = config.loadAssignment;
     if (poolChanged) this.closePools([...this.pools.keys()]);
@@ -88,8 +90,15 @@ export class UpstreamCluster {
 
   private rebuildHosts(): void {
     const previous = new Map(this.hostSet.hosts.map((h) => [h.key, h] as const));
+    const matchBefore = new Map(
+      this.hostSet.hosts.map((h) => [h.key, JSON.stringify(h.endpoint.socketMatch)]),
+    );
     this.hostSet = new HostSet(this.config, this.endpoints, previous, this.manager.hostSetOptions);
-    const gone = [...this.pools.keys()].filter((key) => !this.hostSet.get(key));
+    // A host whose transport-socket-match metadata changed gets a new pool.
+    const gone = [...this.pools.keys()].filter((key) => {
+      const host = this.hostSet.get(key);
+      return !host || matchBefore.get(key) !== JSON.stringify(host.endpoint.socketMatch);
+    });
     this.closePools(gone);
   }
 
@@ -105,14 +114,17 @@ export class UpstreamCluster {
   pool(host: Host): UpstreamPool {
     let pool = this.pools.get(host.key);
     if (!pool) {
-      pool = createUpstreamPool({
-        address: host.address,
-        port: host.port,
-        http2: this.config.http2,
-        connectTimeoutMs: this.config.connectTimeoutMs,
-        maxConnections: this.config.circuitBreakers.maxConnections,
-        tls: this.config.tls,
-      });
+      const transport = chooseTransport(this.config.socketMatches, this.config.tls, host.endpoint);
+      pool = transport.unavailable
+        ? createUnavailablePool(transport.unavailable)
+        : createUpstreamPool({
+            address: host.address,
+            port: host.port,
+            http2: this.config.http2,
+            connectTimeoutMs: this.config.connectTimeoutMs,
+            maxConnections: this.config.circuitBreakers.maxConnections,
+            tls: transport.tls,
+          });
       this.pools.set(host.key, pool);
     }
     return pool;

@@ -64,6 +64,22 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
   return options.http2 ? new Http2Pool(options) : new Http1Pool(options);
 }
 
+/**
+ * A pool whose every request fails to connect (flag UF) with `reason`: the
+ * host's transport is one Weft cannot originate yet (e.g. Istio mTLS).
+ */
+export function createUnavailablePool(reason: string): UpstreamPool {
+  const error = new UpstreamError('CONNECT_FAILURE', `upstream transport unavailable: ${reason}`);
+  return {
+    connections: 0,
+    send(_request, handler) {
+      queueMicrotask(() => handler.onError(error));
+      return { pause() {}, resume() {}, abort() {} };
+    },
+    close: async () => {},
+  };
+}
+
 function origin(options: UpstreamPoolOptions): string {
   const host = options.address.includes(':') ? `[${options.address}]` : options.address;
   return `${options.tls ? 'https' : 'http'}://${host}:${options.port}`;

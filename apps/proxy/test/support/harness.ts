@@ -123,8 +123,8 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** A backend answering `{ backend, url, headers }` as JSON, with scripted statuses and delay. */
-export async function startBackend(name: string): Promise<Backend> {
+/** A backend on `host` answering `{ backend, url, headers }` as JSON, with scripted statuses and delay. */
+export async function startBackend(name: string, host = '127.0.0.1'): Promise<Backend> {
   const requests: Backend['requests'] = [];
   const backend = {
     name,
@@ -155,7 +155,7 @@ export async function startBackend(name: string): Promise<Backend> {
       else answer();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   backend.port = (server.address() as AddressInfo).port;
   backend.close = async () => {
     server.closeAllConnections();
