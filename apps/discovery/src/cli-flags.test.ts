@@ -58,10 +58,39 @@ describe('parseFlags', () => {
     ['a bad log level', ['--config-dir', 'c', '--log-level', 'loud'], '--log-level: "loud" is not debug'],
     ['an uppercase trust domain', ['--config-dir', 'c', '--trust-domain', 'Cluster.Local'], '--trust-domain'],
     ['both sources', ['--config-dir', 'c', '--kube'], '--kube and --config-dir are exclusive'],
+    [
+      'a cluster flag without --kube',
+      ['--config-dir', 'c', '--kubeconfig', 'k'],
+      '--kubeconfig needs --kube',
+    ],
+    [
+      'a sidecar address nobody can dial',
+      ['--kube', '--ca-addr', ':15012'],
+      '--ca-addr: ":15012" is not a HOST:PORT',
+    ],
+    ['an uppercase webhook DNS name', ['--kube', '--webhook-dns', 'Weft.svc'], '--webhook-dns: "Weft.svc"'],
   ])('refuses %s', (_name, argv, message) => {
     const result = parseFlags(argv);
     expect(result.kind).toBe('error');
     expect(result.kind === 'error' && result.message).toContain(message);
+  });
+
+  it('fills in the cluster defaults with --kube', () => {
+    const result = parseFlags(['--kube', '--kubeconfig', '/k', '--webhook-dns', 'a.svc, b.svc']);
+    expect(result).toMatchObject({
+      kind: 'run',
+      flags: {
+        kube: true,
+        cluster: {
+          kubeconfig: '/k',
+          webhookAddr: { host: '0.0.0.0', port: 15017 },
+          webhookDnsNames: ['a.svc', 'b.svc'],
+          proxyImage: 'weft-proxy:latest',
+          injectedDiscoveryAddr: 'weft-discovery.weft-system.svc:15010',
+          caAddr: 'weft-ca.weft-system.svc:15012',
+        },
+      },
+    });
   });
 
   it('reports every problem at once', () => {

@@ -45,7 +45,45 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
     default: '100',
     help: 'quiet period after a config change before pushing, in milliseconds',
   },
-  kube: { type: 'boolean', help: 'read config from Kubernetes (not available yet in this build: exits 2)' },
+  kube: {
+    type: 'boolean',
+    help: 'read config from Kubernetes (informers on Services, EndpointSlices, Pods, Nodes, Namespaces, Istio kinds) and serve the admission webhooks',
+  },
+  kubeconfig: {
+    type: 'string',
+    value: 'FILE',
+    help: 'with --kube: kubeconfig file (its current context); default the in-cluster service account',
+  },
+  'webhook-addr': {
+    type: 'string',
+    value: 'HOST:PORT',
+    default: '0.0.0.0:15017',
+    help: 'with --kube: HTTPS address of the admission webhooks (/inject, /validate)',
+  },
+  'webhook-dns': {
+    type: 'string',
+    value: 'NAMES',
+    default: 'weft-discovery.weft-system.svc',
+    help: "with --kube: comma-separated DNS names of the webhook's serving certificate (the Service the API server dials)",
+  },
+  'proxy-image': {
+    type: 'string',
+    value: 'IMAGE',
+    default: 'weft-proxy:latest',
+    help: 'with --kube: image of the injected weft-proxy sidecar and init container',
+  },
+  'injected-discovery-addr': {
+    type: 'string',
+    value: 'HOST:PORT',
+    default: 'weft-discovery.weft-system.svc:15010',
+    help: 'with --kube: xDS address injected sidecars dial',
+  },
+  'ca-addr': {
+    type: 'string',
+    value: 'HOST:PORT',
+    default: 'weft-ca.weft-system.svc:15012',
+    help: 'with --kube: weft-ca address injected sidecars get certificates from',
+  },
   'log-level': { type: 'string', value: 'LEVEL', default: 'info', help: 'debug, info, warn or error' },
   help: { type: 'boolean', help: 'print this help and exit' },
 };
@@ -58,6 +96,18 @@ export interface DiscoveryFlags {
   debounceMs: number;
   kube: boolean;
   logLevel: LogLevel;
+  /** The Kubernetes settings; present exactly when `kube` is true. */
+  cluster?: ClusterFlags;
+}
+
+/** Flags of `--kube` mode. */
+export interface ClusterFlags {
+  kubeconfig: string | undefined;
+  webhookAddr: HostPort;
+  webhookDnsNames: string[];
+  proxyImage: string;
+  injectedDiscoveryAddr: string;
+  caAddr: string;
 }
 
 export type ParseFlagsResult =
@@ -74,6 +124,7 @@ export function helpText(): string {
   });
   return [
     'Usage: weft-discovery --config-dir DIR [flags]',
+    '       weft-discovery --kube [--kubeconfig FILE] [flags]',
     '',
     'The Weft control plane: reads Istio config and serves it to proxies and',
     'proxyless gRPC clients over xDS v3 (ADS).',
@@ -84,6 +135,42 @@ export function helpText(): string {
     'Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a startup failure, 2 on a usage error.',
     '',
   ].join('\n');
+}
+
+function clusterFlags(
+  text: (name: string) => string,
+  address: (name: string) => HostPort,
+  problems: string[],
+): ClusterFlags {
+  const dialed = (name: string): string => {
+    const value = text(name);
+    const parsed = parseHostPort(value);
+    if (!parsed.ok || parsed.value.host === '0.0.0.0' || parsed.value.port === 0) {
+      problems.push(`--${name}: "${value}" is not a HOST:PORT a sidecar can dial`);
+    }
+    return value;
+  };
+  const webhookDnsNames = text('webhook-dns')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  for (const name of webhookDnsNames) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(name)) {
+      problems.push(`--webhook-dns: "${name}" is not a lowercase DNS name`);
+    }
+  }
+  if (webhookDnsNames.length === 0) problems.push('--webhook-dns: at least one DNS name is required');
+  const proxyImage = text('proxy-image');
+  if (proxyImage === '' || /\s/.test(proxyImage))
+    problems.push(`--proxy-image: "${proxyImage}" is not an image reference`);
+  return {
+    kubeconfig: text('kubeconfig') || undefined,
+    webhookAddr: address('webhook-addr'),
+    webhookDnsNames,
+    proxyImage,
+    injectedDiscoveryAddr: dialed('injected-discovery-addr'),
+    caAddr: dialed('ca-addr'),
+  };
 }
 
 /** Parses `argv` (without node and script). */
@@ -132,9 +219,30 @@ export function parseFlags(argv: readonly string[]): ParseFlagsResult {
   const configDir = typeof values['config-dir'] === 'string' ? values['config-dir'] : undefined;
   if (!kube && configDir === undefined) problems.push('--config-dir DIR is required');
   if (kube && configDir !== undefined) problems.push('--kube and --config-dir are exclusive');
+  const kubeOnly = [
+    'kubeconfig',
+    'webhook-addr',
+    'webhook-dns',
+    'proxy-image',
+    'injected-discovery-addr',
+    'ca-addr',
+  ];
+  if (!kube) {
+    for (const name of kubeOnly) if (values[name] !== undefined) problems.push(`--${name} needs --kube`);
+  }
+  const cluster = kube ? clusterFlags(text, address, problems) : undefined;
   if (problems.length > 0) return { kind: 'error', message: problems.join('\n') };
   return {
     kind: 'run',
-    flags: { configDir, xdsAddr, httpAddr, trustDomain, debounceMs, kube, logLevel: logLevel ?? 'info' },
+    flags: {
+      configDir,
+      xdsAddr,
+      httpAddr,
+      trustDomain,
+      debounceMs,
+      kube,
+      logLevel: logLevel ?? 'info',
+      ...(cluster ? { cluster } : {}),
+    },
   };
 }

@@ -7,6 +7,8 @@
 import { createLogger } from '@weft/telemetry';
 import { helpText, parseFlags } from './cli-flags.ts';
 import { DiscoveryStartError, startDiscovery } from './index.ts';
+import { loadKubeConfig } from './sources/create-config-source.ts';
+import { type AdmissionWebhooks, startAdmissionWebhooks } from './webhook/start-admission-webhooks.ts';
 
 const parsed = parseFlags(process.argv.slice(2));
 if (parsed.kind === 'help') {
@@ -21,28 +23,49 @@ if (parsed.kind === 'error') {
 }
 const { flags } = parsed;
 const log = createLogger({ name: 'weft-discovery', level: flags.logLevel });
-if (flags.kube) {
-  log.error('the Kubernetes config source is not available yet in this build; use --config-dir DIR');
-  process.exit(2);
-}
+const { cluster } = flags;
 
 try {
   const server = await startDiscovery({
-    source: { kind: 'directory', dir: flags.configDir ?? '' },
+    source: cluster
+      ? { kind: 'kubernetes', ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}) }
+      : { kind: 'directory', dir: flags.configDir ?? '' },
     xdsAddr: flags.xdsAddr,
     httpAddr: flags.httpAddr,
     mesh: { trustDomain: flags.trustDomain },
     debounceMs: flags.debounceMs,
     logger: log,
   });
+  let webhooks: AdmissionWebhooks | undefined;
+  if (cluster) {
+    const loaded = loadKubeConfig(cluster.kubeconfig);
+    try {
+      if (!loaded.ok) throw new Error(loaded.message);
+      webhooks = await startAdmissionWebhooks({
+        address: cluster.webhookAddr,
+        dnsNames: cluster.webhookDnsNames,
+        template: {
+          proxyImage: cluster.proxyImage,
+          discoveryAddress: cluster.injectedDiscoveryAddr,
+          caAddress: cluster.caAddr,
+        },
+        kubeConfig: loaded.kubeConfig,
+        logger: log.child({ component: 'webhook' }),
+      });
+    } catch (error) {
+      log.error('start-up failed', { code: 'WEBHOOK_START_FAILED', error });
+      await server.close();
+      process.exit(1);
+    }
+  }
   log.info('ready', {
     xdsAddress: server.xdsAddress,
     httpAddress: server.httpAddress,
-    configDir: flags.configDir,
+    ...(webhooks ? { webhookAddress: webhooks.address } : { configDir: flags.configDir }),
   });
   const shutdown = (signal: string): void => {
     log.info('shutting down', { signal });
-    server.close().then(
+    Promise.all([server.close(), webhooks?.close()]).then(
       () => process.exit(0),
       (error: unknown) => {
         log.error('shutdown failed', { error });

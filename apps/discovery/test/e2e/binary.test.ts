@@ -137,7 +137,16 @@ describe('the weft-discovery binary', () => {
   });
 
   it.each([
-    ['--kube', ['--kube'], /Kubernetes config source is not available yet/],
+    [
+      '--kube without a readable kubeconfig',
+      ['--kube', '--kubeconfig', '/nonexistent/kubeconfig'],
+      /cannot load the kubeconfig \/nonexistent\/kubeconfig/,
+    ],
+    [
+      'a cluster flag without --kube',
+      ['--config-dir', '/tmp', '--proxy-image', 'x'],
+      /--proxy-image needs --kube/,
+    ],
     ['an unknown flag', ['--config-dir', '/tmp', '--nope'], /Unknown option '--nope'/],
     [
       'a bad address',

@@ -28,10 +28,10 @@ describe('startDiscovery start-up failures', () => {
 
   it.each<[string, () => DiscoveryOptions, string, RegExp]>([
     [
-      'a Kubernetes source',
-      () => ({ source: { kind: 'kubernetes' } }),
+      'a Kubernetes source without a readable kubeconfig',
+      () => ({ source: { kind: 'kubernetes', kubeconfig: `${config.dir}/no-kubeconfig` } }),
       'SOURCE_UNAVAILABLE',
-      /not available yet/,
+      /cannot load the kubeconfig .*no-kubeconfig/,
     ],
     [
       'a missing config dir',
