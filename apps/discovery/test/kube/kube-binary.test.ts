@@ -88,7 +88,7 @@ describe('the weft-discovery binary with --kube', () => {
       'MutatingWebhookConfiguration',
       undefined,
       'weft-sidecar-injector',
-    ) as {
+    ) as unknown as {
       webhooks: { clientConfig: { caBundle?: string } }[];
     };
     const caPem = Buffer.from(config.webhooks[0]?.clientConfig.caBundle ?? '', 'base64').toString('utf8');
