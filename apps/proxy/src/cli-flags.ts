@@ -12,6 +12,7 @@ Usage:
   weft-proxy --discovery HOST:PORT [--mode sidecar|router]
              [--node-id ID | --namespace NS --workload NAME [--ip IP]]
              [--admin-addr 127.0.0.1:15000] [--listener NAME=HOST:PORT ...]
+  weft-proxy iptables [--dry-run | --cleanup] ...   install the capture rules (see weft-proxy iptables --help)
 
 Flags:
   --discovery HOST:PORT     ADS server (weft-discovery's plaintext xDS port is 15010). Required.

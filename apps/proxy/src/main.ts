@@ -2,14 +2,23 @@
 /**
  * weft-proxy: parses flags, starts the proxy against the ADS server, and
  * drains on SIGTERM/SIGINT or POST /quitquitquit (stop accepting, let open
- * requests finish for --drain-time, then exit).
+ * requests finish for --drain-time, then exit). `weft-proxy iptables ...`
+ * installs the traffic capture rules instead (the init container's job).
  */
 import { parseLogLevel } from '@weft/telemetry';
+import { runIptablesCommand, runTool } from './capture/iptables-command.ts';
 import { HELP, parseFlags } from './cli-flags.ts';
 import { startProxy, type WeftProxy } from './proxy.ts';
 import { createLevelSwitch } from './telemetry/level-switch.ts';
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'iptables') {
+    return runIptablesCommand(process.argv.slice(3), {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      run: runTool,
+    });
+  }
   const parsed = parseFlags(process.argv.slice(2));
   if (parsed.kind === 'help') {
     process.stdout.write(HELP);
