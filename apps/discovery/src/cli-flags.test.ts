@@ -85,7 +85,7 @@ describe('parseFlags', () => {
           kubeconfig: '/k',
           webhookAddr: { host: '0.0.0.0', port: 15017 },
           webhookDnsNames: ['a.svc', 'b.svc'],
-          proxyImage: 'weft-proxy:latest',
+          proxyImage: 'weft-proxy:dev',
           injectedDiscoveryAddr: 'weft-discovery.weft-system.svc:15010',
           caAddr: 'weft-ca.weft-system.svc:15012',
         },

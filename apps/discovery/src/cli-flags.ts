@@ -69,7 +69,7 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
   'proxy-image': {
     type: 'string',
     value: 'IMAGE',
-    default: 'weft-proxy:latest',
+    default: 'weft-proxy:dev',
     help: 'with --kube: image of the injected weft-proxy sidecar and init container',
   },
   'injected-discovery-addr': {

@@ -1,19 +1,18 @@
 /**
- * Keeps the webhook configurations trusting the webhook's serving CA: sets
- * `clientConfig.caBundle` of every webhook in the MutatingWebhookConfiguration
- * and ValidatingWebhookConfiguration Weft's manifests install, by
- * read-modify-replace with the object's resourceVersion (a concurrent write
- * makes the replace fail with 409, and it is retried from a fresh read).
- * A configuration that does not exist yet is reported and retried on the
- * next round.
+ * Keeps the webhook configurations trusting the webhook's serving CA: adds it
+ * to `clientConfig.caBundle` of every webhook in the
+ * MutatingWebhookConfiguration and ValidatingWebhookConfiguration Weft's
+ * manifests install, by a JSON Patch that first tests the resourceVersion it
+ * read (a concurrent write fails the patch, which is retried from a fresh
+ * read). Needs only `get` and `patch` on those two objects.
+ *
+ * Each discovery replica has its own serving CA, so the bundle is a set:
+ * a replica appends its CA when missing and keeps the newest
+ * `MAX_BUNDLE_CERTIFICATES`, so replicas (and a rolling restart) never take
+ * each other's trust away. A configuration that does not exist yet is
+ * reported and retried on the next round.
  */
-import {
-  AdmissionregistrationV1Api,
-  ApiException,
-  type KubeConfig,
-  type V1MutatingWebhookConfiguration,
-  type V1ValidatingWebhookConfiguration,
-} from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, ApiException, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '@weft/telemetry';
 
 /** Names of the webhook configurations in deploy/ (see docs/kubernetes.md). */
@@ -46,7 +45,28 @@ interface WebhookConfig {
 interface Target {
   name: string;
   read: () => Promise<WebhookConfig>;
-  replace: (body: WebhookConfig) => Promise<unknown>;
+  patch: (operations: object[]) => Promise<unknown>;
+}
+
+/** How many CA certificates a caBundle keeps (replicas and restarts each add one). */
+export const MAX_BUNDLE_CERTIFICATES = 5;
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
+
+/**
+ * The base64 caBundle holding `caPem` and, before it, the newest other
+ * certificates of `existing` (at most MAX_BUNDLE_CERTIFICATES in all).
+ * Returns `existing` unchanged when it already holds `caPem`.
+ */
+export function mergeCaBundle(existing: string | undefined, caPem: string): string {
+  const normalize = (pem: string) => pem.replace(/\s+/g, '');
+  const ours = caPem.match(PEM_CERTIFICATE)?.[0] ?? caPem.trim();
+  const current = existing
+    ? (Buffer.from(existing, 'base64').toString('utf8').match(PEM_CERTIFICATE) ?? [])
+    : [];
+  if (existing !== undefined && current.some((pem) => normalize(pem) === normalize(ours))) return existing;
+  const kept = [...current.slice(-(MAX_BUNDLE_CERTIFICATES - 1)), ours];
+  return Buffer.from(`${kept.join('\n')}\n`).toString('base64');
 }
 
 function reasonOf(error: unknown): string {
@@ -57,7 +77,6 @@ function reasonOf(error: unknown): string {
 /** Writes `caBundle` into both configurations once (up to 3 tries each on conflicts). Never throws. */
 export async function syncCaBundles(options: CaBundleSyncOptions): Promise<CaBundleSyncResult> {
   const api = options.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
-  const bundle = Buffer.from(options.caPem).toString('base64');
   const result: CaBundleSyncResult = { patched: [], unchanged: [], failed: [] };
   const mutating = options.mutatingName ?? INJECTOR_WEBHOOK_CONFIG;
   const validating = options.validatingName ?? VALIDATOR_WEBHOOK_CONFIG;
@@ -65,38 +84,39 @@ export async function syncCaBundles(options: CaBundleSyncOptions): Promise<CaBun
     {
       name: `MutatingWebhookConfiguration/${mutating}`,
       read: () => api.readMutatingWebhookConfiguration({ name: mutating }),
-      replace: (body) =>
-        api.replaceMutatingWebhookConfiguration({
-          name: mutating,
-          body: body as V1MutatingWebhookConfiguration,
-        }),
+      patch: (body) => api.patchMutatingWebhookConfiguration({ name: mutating, body }),
     },
     {
       name: `ValidatingWebhookConfiguration/${validating}`,
       read: () => api.readValidatingWebhookConfiguration({ name: validating }),
-      replace: (body) =>
-        api.replaceValidatingWebhookConfiguration({
-          name: validating,
-          body: body as V1ValidatingWebhookConfiguration,
-        }),
+      patch: (body) => api.patchValidatingWebhookConfiguration({ name: validating, body }),
     },
   ];
   for (const target of targets) {
     for (let attempt = 1; ; attempt++) {
       try {
         const current = await target.read();
-        const webhooks = current.webhooks ?? [];
-        if (webhooks.every((w) => w.clientConfig.caBundle === bundle)) {
+        const operations: object[] = [
+          { op: 'test', path: '/metadata/resourceVersion', value: current.metadata?.resourceVersion },
+        ];
+        (current.webhooks ?? []).forEach((webhook, index) => {
+          const merged = mergeCaBundle(webhook.clientConfig.caBundle, options.caPem);
+          if (merged !== webhook.clientConfig.caBundle) {
+            operations.push({ op: 'add', path: `/webhooks/${index}/clientConfig/caBundle`, value: merged });
+          }
+        });
+        if (operations.length === 1) {
           result.unchanged.push(target.name);
           break;
         }
-        for (const webhook of webhooks) webhook.clientConfig.caBundle = bundle;
-        await target.replace(current);
+        await target.patch(operations);
         result.patched.push(target.name);
         options.logger?.info('webhook configuration now trusts the serving CA', { config: target.name });
         break;
       } catch (error) {
-        if (error instanceof ApiException && error.code === 409 && attempt < 3) continue;
+        // 409: a concurrent update; 422: our resourceVersion test failed. Read again.
+        if (error instanceof ApiException && (error.code === 409 || error.code === 422) && attempt < 3)
+          continue;
         result.failed.push({ name: target.name, reason: reasonOf(error) });
         options.logger?.warn('cannot set the caBundle of a webhook configuration', {
           config: target.name,

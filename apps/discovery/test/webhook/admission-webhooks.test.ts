@@ -177,6 +177,40 @@ describe('the admission webhooks over HTTPS', () => {
     expect(webhooks.caBundleSync?.patched).toHaveLength(2);
   });
 
+  it('lets a second replica add its own CA to the bundle, so both replicas are trusted', async () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromString(api.kubeconfig());
+    const second = await startAdmissionWebhooks({
+      address: { host: '127.0.0.1', port: 0 },
+      dnsNames: [SERVICE_DNS],
+      template: { proxyImage: 'weft-proxy:test', discoveryAddress: 'd:15010', caAddress: 'c:15012' },
+      kubeConfig,
+    });
+    try {
+      expect(second.caBundleSync?.patched).toHaveLength(2);
+      expect(api.requests.filter((r) => r.method === 'PATCH').length).toBeGreaterThanOrEqual(4);
+      const stored = api.get(
+        'admissionregistration.k8s.io/v1',
+        'MutatingWebhookConfiguration',
+        undefined,
+        'weft-sidecar-injector',
+      ) as unknown as { webhooks: { clientConfig: { caBundle: string } }[] };
+      const bundle = Buffer.from(stored.webhooks[0]?.clientConfig.caBundle ?? '', 'base64').toString('utf8');
+      for (const address of [webhooks.address, second.address]) {
+        uid++;
+        const reply = await postToWebhook(
+          address,
+          '/inject',
+          admissionReview(pod('r'), { uid: `uid-${uid}`, kind: POD_KIND, namespace: 'plain' }),
+          { caPem: bundle, serverName: SERVICE_DNS },
+        );
+        expect(reply.status).toBe(200);
+      }
+    } finally {
+      await second.close();
+    }
+  });
+
   it.each([
     { name: 'a pod in a namespace labelled istio-injection=enabled', namespace: 'injected', pod: pod('a') },
     {

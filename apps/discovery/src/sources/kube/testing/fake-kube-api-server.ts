@@ -5,7 +5,8 @@
  * answered with a chunked stream of newline-delimited watch events (ADDED,
  * MODIFIED, DELETED, BOOKMARK), `410 Gone` for a compacted resourceVersion
  * (as an HTTP status or as an ERROR event, as real servers do both), item
- * GET/PUT with optimistic concurrency, and bearer-token authentication.
+ * GET/PUT with optimistic concurrency, JSON Patch (with `test`), and
+ * bearer-token authentication.
  * Loopback only; nothing here is mocked in the client.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -138,6 +139,46 @@ function status(res: ServerResponse, code: number, reason: string, message: stri
 function json(res: ServerResponse, body: unknown): void {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
+}
+
+interface JsonPatchOp {
+  op: string;
+  path: string;
+  value?: unknown;
+}
+
+/** RFC 6902 add/replace/remove/test on a copy of `document` (enough for what Weft sends). */
+function applyJsonPatch(
+  document: unknown,
+  operations: readonly JsonPatchOp[],
+): { ok: true; value: unknown } | { ok: false; message: string } {
+  const root = structuredClone(document) as Record<string, unknown>;
+  for (const operation of operations) {
+    const tokens = operation.path
+      .split('/')
+      .slice(1)
+      .map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~'));
+    const last = tokens.pop();
+    let parent: unknown = root;
+    for (const token of tokens) parent = (parent as Record<string, unknown> | undefined)?.[token];
+    if (typeof parent !== 'object' || parent === null || last === undefined) {
+      return { ok: false, message: `path ${operation.path} does not exist` };
+    }
+    const target = parent as Record<string, unknown>;
+    if (operation.op === 'test') {
+      if (JSON.stringify(target[last]) !== JSON.stringify(operation.value)) {
+        return { ok: false, message: `test failed at ${operation.path}` };
+      }
+    } else if (operation.op === 'add' || operation.op === 'replace') {
+      if (Array.isArray(target) && last === '-') target.push(operation.value);
+      else target[last] = operation.value;
+    } else if (operation.op === 'remove') {
+      delete target[last];
+    } else {
+      return { ok: false, message: `unsupported op ${operation.op}` };
+    }
+  }
+  return { ok: true, value: root };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -296,6 +337,23 @@ export async function startFakeKubeApiServer(
         ...body,
         metadata: { ...body.metadata, name, ...(namespace ? { namespace } : {}) },
       });
+      json(res, collection.objects.get(key));
+      return;
+    }
+    if (req.method === 'PATCH') {
+      if (!current) return status(res, 404, 'NotFound', `${collection.resource.plural} "${name}" not found`);
+      const contentType = req.headers['content-type'] ?? '';
+      if (contentType !== 'application/json-patch+json') {
+        return status(
+          res,
+          415,
+          'UnsupportedMediaType',
+          `the fake API server takes JSON Patch only, not ${contentType}`,
+        );
+      }
+      const patched = applyJsonPatch(current, JSON.parse(await readBody(req)) as JsonPatchOp[]);
+      if (!patched.ok) return status(res, 422, 'Invalid', patched.message);
+      store(collection, patched.value as FakeObject);
       json(res, collection.objects.get(key));
       return;
     }
