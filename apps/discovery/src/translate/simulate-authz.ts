@@ -101,7 +101,8 @@ function selectChain(listener: Body, request: SimulatedInboundRequest): Body | u
 /** Checks the client certificate the chain's DownstreamTlsContext demands; undefined when it passes. */
 function handshakeProblem(chain: Body, request: SimulatedInboundRequest): string | undefined {
   const socket = chain.transportSocket as Body | undefined;
-  if (!socket) return isTls(request) ? 'TLS sent to a plaintext chain' : undefined;
+  // TLS to a plaintext chain is no handshake at all: the bytes go on as they are.
+  if (!socket) return undefined;
   const context = (socket.typedConfig ?? {}) as Body;
   const requireCert = (context.requireClientCertificate as { value?: boolean } | undefined)?.value === true;
   if (request.peerPrincipal === undefined) return requireCert ? 'no client certificate' : undefined;
@@ -199,6 +200,12 @@ export function simulateInbound(resources: Resources, request: SimulatedInboundR
       : undefined;
   if (hcm) {
     if (!request.http) return { ...result, outcome: 'closed', reason: 'an HTTP chain needs an HTTP request' };
+    if (isTls(request) && !chain.transportSocket)
+      return {
+        ...result,
+        outcome: 'closed',
+        reason: 'TLS bytes reached a plaintext HTTP connection manager',
+      };
     const httpInput: RbacInput = { ...input, headers, path: fullPath.split('?', 1)[0] };
     for (const filter of asBodies(hcm.httpFilters)) {
       const config = (filter.typedConfig ?? {}) as Body;

@@ -362,3 +362,30 @@ describe('inbound PeerAuthentication', () => {
     expect(hcm?.forwardClientCertDetails).toBe(expected);
   });
 });
+
+describe('TLS toward a DISABLE port', () => {
+  const disabled = `${securityHead('PeerAuthentication', 'default', 'istio-system')}\n  mtls: { mode: DISABLE }`;
+
+  it.each([
+    ['an HTTP port: the connection manager cannot read TLS', reviews, { http: { path: '/' } }, 'closed'],
+    [
+      'a TCP port: the bytes go on to the application',
+      serviceYaml({
+        name: 'reviews',
+        ports: [{ number: 9080, name: 'tcp', protocol: 'TCP' }],
+        workloads: { v1: '127.0.0.4' },
+      }),
+      {},
+      'allowed',
+    ],
+  ])('%s', (_name, service, request, outcome) => {
+    const resources = generate(docs(service, disabled), reviewsV1()).resources;
+    expect(
+      simulateInbound(resources, { port: 9080, peerPrincipal: spiffe('productpage'), ...request }),
+    ).toMatchObject({
+      outcome,
+      filterChain: 'inbound|9080||',
+      transport: 'raw_buffer',
+    });
+  });
+});

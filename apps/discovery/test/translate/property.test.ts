@@ -1,6 +1,7 @@
 /**
  * Property test: for random (valid) meshes and VirtualServices — unknown
- * hosts, missing subsets, odd ports, every match and action kind — the
+ * hosts, missing subsets, odd ports, every match and action kind, random
+ * mTLS modes and AuthorizationPolicies — the
  * translator never throws, and everything it emits encodes against Envoy's
  * protos, for a sidecar, a gateway and a proxyless client (whose resources
  * grpc-js-xds's validators must also accept).
@@ -9,6 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MeshProxy } from '../../src/model/index.ts';
 import { generateResources } from '../../src/translate/index.ts';
+import { authorizationPolicyArb } from './authorization-arbitraries.ts';
 import { docs, head, istio, proxyless, push, router, serviceYaml, sidecar } from './builders.ts';
 import { encodeProblems, grpcRejections } from './validators.ts';
 
@@ -86,15 +88,34 @@ const httpRouteArb = fc
     return `  - ${lines.join('\n    ')}`;
   });
 
+/** Random mesh security: modes at three levels, a DestinationRule TLS mode, one random AuthorizationPolicy. */
+const securityArb = fc
+  .record({
+    meshMode: fc.constantFrom('STRICT', 'PERMISSIVE', 'DISABLE', 'UNSET'),
+    portMode: fc.constantFrom('STRICT', 'PERMISSIVE', 'DISABLE', 'UNSET'),
+    tls: fc.constantFrom('', 'ISTIO_MUTUAL', 'DISABLE'),
+    policy: authorizationPolicyArb('a'),
+  })
+  .map(({ meshMode, portMode, tls, policy }) => [
+    `apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: { name: default, namespace: istio-system }\nspec: { mtls: { mode: ${meshMode} } }`,
+    `apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: { name: a, namespace: default }\nspec: { selector: { matchLabels: { app: a } }, portLevelMtls: { "80": { mode: ${portMode} } } }`,
+    policy,
+    ...(tls
+      ? [`${head('DestinationRule', 'c')}\n  host: c\n  trafficPolicy: { tls: { mode: ${tls} } }`]
+      : []),
+  ]);
+
 const meshArb = fc
   .record({
+    security: securityArb,
     routes: fc.array(httpRouteArb, { minLength: 1, maxLength: 4 }),
     vsHost: fc.constantFrom('a', 'b', '"*.default.svc.cluster.local"'),
     gateways: fc.constantFrom('', '  gateways: [mesh, gw]'),
     lb: fc.constantFrom('ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM'),
   })
-  .map(({ routes, vsHost, gateways, lb }) =>
+  .map(({ security, routes, vsHost, gateways, lb }) =>
     docs(
+      ...security,
       serviceYaml({
         name: 'a',
         ports: [
