@@ -25,11 +25,12 @@ import {
 } from './capture/original-dst.ts';
 import type { ProxyServices } from './http/http-connection-manager.ts';
 import { ListenerManager } from './listeners/listener-manager.ts';
-import { ListenerWarmer } from './listeners/listener-warming.ts';
+import { ListenerWarmer, rdsNames } from './listeners/listener-warming.ts';
 import type { TcpProxyServices } from './tcp/tcp-proxy.ts';
 import { type AccessLogRecord, ProxyTelemetry } from './telemetry/proxy-telemetry.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
 import { ConfigState, isProxyTypeUrl, type ProxyTypeUrl } from './xds/config-state.ts';
+import { RouteRetention } from './xds/route-retention.ts';
 import { startXdsDriver } from './xds/xds-driver.ts';
 
 export interface ProxyOptions {
@@ -95,9 +96,10 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
   const telemetry = new ProxyTelemetry(metrics, now, options.accessLog);
   const state = new ConfigState();
   const clusters = new ClusterManager({ now, random });
+  const retention = new RouteRetention(now, options.drainTimeMs ?? 5000);
   const services: ProxyServices & TcpProxyServices = {
     clusters,
-    routes: (name) => state.routes.get(name),
+    routes: (name) => state.routes.get(name) ?? retention.get(name),
     now,
     random,
     setTimer: (fn, ms) => setTimeout(fn, ms),
@@ -131,6 +133,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
   const reconcileListeners = (): void => {
     if (closed) return;
     const active = warmer.select(state.listeners, (name) => state.routes.has(name));
+    retention.onServing(new Set([...active.values()].flatMap(rdsNames)));
     listenerUpdate = listenerUpdate
       .then(() => listeners.setListeners(active))
       .catch((error: unknown) => logger.error('listener update failed', { error }));
@@ -158,6 +161,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     } else if (typeUrl === ENDPOINT_TYPE_URL) {
       clusters.setEndpoints(state.endpoints);
     }
+    if (typeUrl === ROUTE_TYPE_URL) retention.onRoutesUpdated(state.routes);
     if (typeUrl === LISTENER_TYPE_URL || typeUrl === ROUTE_TYPE_URL) reconcileListeners();
     logger.debug('config applied', { typeUrl, version: state.versions.get(typeUrl as ProxyTypeUrl) });
   };

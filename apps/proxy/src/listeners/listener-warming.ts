@@ -8,7 +8,8 @@
  */
 import type { ListenerConfig } from '../config/listener-config.ts';
 
-function rdsNames(listener: ListenerConfig): string[] {
+/** RouteConfiguration names a listener's HTTP chains read over RDS. */
+export function rdsNames(listener: ListenerConfig): string[] {
   const chains = listener.defaultFilterChain
     ? [...listener.filterChains, listener.defaultFilterChain]
     : listener.filterChains;
