@@ -5,8 +5,9 @@
  * served over xDS (ADS) from a snapshot cache; an HTTP port serves /ready,
  * /metrics and /debug/*.
  *
- * Owns: the serving pipeline, the debug endpoints, the CLI.
- * Must not depend on: other apps; Kubernetes outside `sources/`.
+ * Owns: the serving pipeline, the debug endpoints, the CLI, the Kubernetes
+ * source and the admission webhooks.
+ * Must not depend on: other apps; Kubernetes outside `sources/` and `webhook/`.
  */
 import { createProxyTranslator } from './proxy-translator.ts';
 import {
@@ -24,6 +25,18 @@ export type { ConfigSourceSpec } from './sources/create-config-source.ts';
 export { createConfigSource } from './sources/create-config-source.ts';
 export type { DirectoryConfigSourceOptions } from './sources/directory-config-source.ts';
 export { createDirectoryConfigSource } from './sources/directory-config-source.ts';
+export type { KubeConfigSourceOptions } from './sources/kube/kube-config-source.ts';
+export { createKubeConfigSource, KubeSourceError } from './sources/kube/kube-config-source.ts';
+export type {
+  FakeKubeApiServer,
+  FakeKubeApiServerOptions,
+  FakeObject,
+  FakeResource,
+} from './sources/kube/testing/fake-kube-api-server.ts';
+export { startFakeKubeApiServer } from './sources/kube/testing/fake-kube-api-server.ts';
+export type { AdmissionWebhooks, AdmissionWebhooksOptions } from './webhook/start-admission-webhooks.ts';
+export { startAdmissionWebhooks } from './webhook/start-admission-webhooks.ts';
+export { WebhookStartError } from './webhook/webhook-server.ts';
 
 /**
  * Starts a discovery server with Weft's translation (Istio config to Envoy
