@@ -102,6 +102,7 @@ describe('createOriginalDstReader', () => {
       getsockopt: (_fd, level, name, value, length) => {
         calls.push({ level, name });
         value.set(reported);
+        expect(length[0]).toBe(28);
         length[0] = 16;
         return 0;
       },
