@@ -141,7 +141,21 @@ function authenticate(
     return tokenAudiences.some((a) => audiences.includes(String(a)));
   });
   if (!provider) return { rejected: 'Jwt issuer or audience is not configured' };
-  return { payload: jwt.payload };
+  // normalizePayloadInMetadata: space-delimited string claims become lists.
+  const spaceDelimited = new Set(
+    ((provider.normalizePayloadInMetadata as Body | undefined)?.spaceDelimitedClaims as
+      | string[]
+      | undefined) ?? [],
+  );
+  const payload = Object.fromEntries(
+    Object.entries(jwt.payload).map(([claim, value]) => [
+      claim,
+      spaceDelimited.has(claim) && typeof value === 'string'
+        ? value.split(' ').filter((v) => v !== '')
+        : value,
+    ]),
+  );
+  return { payload };
 }
 
 /**

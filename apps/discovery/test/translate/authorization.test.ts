@@ -464,6 +464,17 @@ describe('RequestAuthentication -> jwt_authn', () => {
     });
   });
 
+  it('matches one scope of a space-delimited scope claim', () => {
+    const byScope = policy(
+      'by-scope',
+      `${SELECT_REVIEWS}\n  rules: [{ when: [{ key: "request.auth.claims[scope]", values: [write] }] }]`,
+    );
+    const resources = generate(docs(reviews, requestAuthentication, byScope), reviewsV1()).resources;
+    const as = (scope: string) =>
+      simulateInbound(resources, { port: 9080, http: { path: '/' }, jwt: token({ scope }) }).outcome;
+    expect([as('read write'), as('read'), as('rewrite')]).toEqual(['allowed', 'denied', 'denied']);
+  });
+
   it('matches requestPrincipals ISSUER/SUBJECT exactly', () => {
     const bySubject = policy(
       'by-subject',

@@ -23,6 +23,12 @@ import { workloadPolicies } from './workload-policies.ts';
 
 /** Istio's default JWKS fetch timeout. */
 const DEFAULT_JWKS_TIMEOUT_MS = 5000;
+/**
+ * Claims whose space-separated string value the metadata carries as a list
+ * (OAuth `scope`, and `permission`), as Istio normalises them, so that
+ * `request.auth.claims[scope]` matches one scope of `"read write"`.
+ */
+export const DEFAULT_SPACE_DELIMITED_CLAIMS: readonly string[] = ['scope', 'permission'];
 /** How long a fetched JWKS is cached (Envoy's default, written out). */
 const JWKS_CACHE_MS = 5 * 60_000;
 
@@ -87,6 +93,11 @@ function provider(ctx: TranslateContext, rule: JWTRule, where: string): Body | u
   if (rule.outputClaimToHeaders?.length)
     out.claimToHeaders = rule.outputClaimToHeaders.map((c) => ({ headerName: c.header, claimName: c.claim }));
   out.payloadInMetadata = JWT_PAYLOAD_KEY;
+  out.normalizePayloadInMetadata = {
+    spaceDelimitedClaims: [
+      ...new Set([...DEFAULT_SPACE_DELIMITED_CLAIMS, ...(rule.spaceDelimitedClaims ?? [])]),
+    ],
+  };
   return out;
 }
 
