@@ -42,6 +42,8 @@ export interface ListenerManagerOptions {
   readonly addressOverrides?: ReadonlyMap<string, { host: string; port: number }>;
   /** How long old chains may finish their work before being destroyed (default 5 s). */
   readonly drainTimeMs?: number;
+  /** Bind with SO_REUSEPORT (worker processes sharing a port; Linux). */
+  readonly reusePort?: boolean;
   /** Reads captured connections' original destinations (default: their local address). */
   readonly originalDestination?: OriginalDstReader;
   /** How long to wait for a connection's first bytes before treating it as raw TCP (default 5 s). */
@@ -116,7 +118,7 @@ class ActiveListener implements ConnectionTarget {
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
       this.server.once('error', onError);
-      this.server.listen({ host, port }, () => {
+      this.server.listen({ host, port, reusePort: this.manager.reusePort }, () => {
         this.server.off('error', onError);
         resolve();
       });
@@ -245,6 +247,7 @@ class ActiveListener implements ConnectionTarget {
 export class ListenerManager {
   readonly services: ProxyServices & TcpProxyServices;
   readonly sniffTimeoutMs: number;
+  readonly reusePort: boolean;
   private readonly options: ListenerManagerOptions;
   /** Reads a captured connection's original destination. */
   readonly originalDestination: OriginalDstReader;
@@ -263,6 +266,7 @@ export class ListenerManager {
     this.originalDestination = options.originalDestination ?? createOriginalDstReader(undefined);
     this.drainTimeMs = options.drainTimeMs ?? 5000;
     this.sniffTimeoutMs = options.sniffTimeoutMs ?? 5000;
+    this.reusePort = options.reusePort ?? false;
   }
 
   /** The address a listener is bound to (after overrides; port 0 resolved), or undefined. */
