@@ -106,7 +106,6 @@ describe('RBAC: least privilege, exactly', () => {
         ...read('discovery.k8s.io/endpointslices'),
         ...read('networking.istio.io/*'),
         ...read('security.istio.io/*'),
-        ...read('apiextensions.k8s.io/customresourcedefinitions'),
         'cluster admissionregistration.k8s.io/mutatingwebhookconfigurations[weft-sidecar-injector]:get',
         'cluster admissionregistration.k8s.io/mutatingwebhookconfigurations[weft-sidecar-injector]:patch',
         'cluster admissionregistration.k8s.io/validatingwebhookconfigurations[weft-validator]:get',
