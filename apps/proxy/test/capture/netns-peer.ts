@@ -4,7 +4,8 @@
  * JSON line `{"ready":true,...}` once listening; one-shot roles print their
  * result as one JSON line and exit.
  *
- *   control-plane CONFIG_FILE NODE_ID    ADS server on 127.0.0.1:0 serving CONFIG_FILE's resources
+ *   control-plane CONFIG_FILE            the e2e control plane (harness) on 127.0.0.1:0 serving
+ *                                        CONFIG_FILE's resources to the harness NODE_ID
  *   http-backend HOST PORT NAME          answers JSON {backend, remote, headers}
  *   tcp-echo HOST PORT NAME              answers each connection's first chunk with NAME|REMOTE|chunk
  *   http-get URL HOST                    one request; prints {status, headers, body}
@@ -15,46 +16,17 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import * as grpc from '@grpc/grpc-js';
-import {
-  CLUSTER_TYPE_URL,
-  createAdsServer,
-  createSnapshot,
-  createSnapshotCache,
-  ENDPOINT_TYPE_URL,
-  LISTENER_TYPE_URL,
-  ROUTE_TYPE_URL,
-  resourceFromBody,
-  type TypeUrl,
-} from '@weft/xds';
 import { createOriginalDstReader, loadSockoptBinding } from '../../src/capture/original-dst.ts';
+import { type ConfigSet, startControlPlane } from '../support/harness.ts';
 
 const print = (value: unknown): void => {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 };
 
-async function controlPlane(configFile: string, nodeId: string): Promise<void> {
-  const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, Record<string, unknown>[]>;
-  const of = (typeUrl: TypeUrl, bodies: Record<string, unknown>[] = []) =>
-    bodies.map((b) => resourceFromBody(typeUrl, b));
-  const cache = createSnapshotCache();
-  cache.setSnapshot(
-    nodeId,
-    createSnapshot({
-      [CLUSTER_TYPE_URL]: of(CLUSTER_TYPE_URL, config.clusters),
-      [ENDPOINT_TYPE_URL]: of(ENDPOINT_TYPE_URL, config.endpoints),
-      [LISTENER_TYPE_URL]: of(LISTENER_TYPE_URL, config.listeners),
-      [ROUTE_TYPE_URL]: of(ROUTE_TYPE_URL, config.routes),
-    }),
-  );
-  const server = new grpc.Server();
-  createAdsServer({ cache, onNack: (nack) => print({ nack }) }).addToServer(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
-  );
-  print({ ready: true, port });
+async function controlPlane(configFile: string): Promise<void> {
+  const plane = await startControlPlane();
+  plane.push(JSON.parse(readFileSync(configFile, 'utf8')) as ConfigSet);
+  print({ ready: true, address: plane.address });
 }
 
 async function httpBackend(host: string, port: number, name: string): Promise<void> {
@@ -125,7 +97,7 @@ async function originalDstProbe(port: number, calls: number): Promise<void> {
 
 async function main(): Promise<void> {
   const [role, a = '', b = '', c = ''] = process.argv.slice(2);
-  if (role === 'control-plane') return controlPlane(a, b);
+  if (role === 'control-plane') return controlPlane(a);
   if (role === 'http-backend') return httpBackend(a, Number(b), c);
   if (role === 'tcp-echo') return tcpEcho(a, Number(b), c);
   if (role === 'http-get') return httpGet(a, b);

@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NODE_ID } from '../support/harness.ts';
 import { captureConfig, toJson } from './capture-config.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,7 +35,6 @@ const SVC_IF = `wt${process.pid}s`;
 const POD_IP = '198.18.10.1';
 const SVC_IP = '198.18.10.2';
 const VIP = '198.18.20.5';
-const NODE_ID = `sidecar~${POD_IP}~pod-1.default~default.svc.cluster.local`;
 
 /** Why this machine cannot run the test, or undefined when it can. */
 function missingPrerequisite(): string | undefined {
@@ -252,8 +252,7 @@ describe.skipIf(missing !== undefined)('traffic capture in network namespaces', 
           ),
         ),
       );
-      const plane = await start(inNs(POD, ...peerArgv('control-plane', configFile, NODE_ID)), readyLine);
-      const port = String(plane.lines[0]?.port);
+      const plane = await start(inNs(POD, ...peerArgv('control-plane', configFile)), readyLine);
       const bound = new Set<string>();
       proxy = await start(
         inNs(
@@ -262,7 +261,7 @@ describe.skipIf(missing !== undefined)('traffic capture in network namespaces', 
             node,
             bin,
             '--discovery',
-            `127.0.0.1:${port}`,
+            String(plane.lines[0]?.address),
             '--node-id',
             NODE_ID,
             '--interception',
