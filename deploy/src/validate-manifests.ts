@@ -2,7 +2,8 @@
  * Offline validation of Kubernetes manifests:
  *
  * - Built-in kinds against the Kubernetes OpenAPI schemas shipped by
- *   `kubernetes-models` (no cluster, no download).
+ *   `kubernetes-models` (no cluster, no download), plus fields the API does
+ *   not define (from @kubernetes/client-node's model classes).
  * - Custom resources (the Istio kinds) against their CRD's
  *   `openAPIV3Schema` (ajv), including the fields the API server would prune
  *   (unknown fields where the schema does not keep them), and against
@@ -16,6 +17,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { stringify } from 'yaml';
 import type { SchemaNode } from './crd-schemas.ts';
 import type { Manifest } from './load-manifests.ts';
+import { unknownFields } from './unknown-fields.ts';
 
 export interface Finding {
   path: string;
@@ -49,15 +51,19 @@ export async function isBuiltIn(manifest: Pick<Manifest, 'apiVersion' | 'kind'>)
   return typeof module?.[manifest.kind] === 'function';
 }
 
-/** Validates a built-in kind against the Kubernetes OpenAPI schema; [] when valid. */
+/**
+ * Validates a built-in kind against the Kubernetes OpenAPI schema, and
+ * reports fields the API does not define (as `kubectl apply` does); [] when valid.
+ */
 export async function validateBuiltIn(manifest: Manifest): Promise<Finding[]> {
   const module = await modelModule(manifest.apiVersion);
   const Model = module?.[manifest.kind] as ModelClass | undefined;
   if (!Model)
     return [{ path: '', message: `${manifest.apiVersion} ${manifest.kind} is not a built-in kind` }];
+  const object = withoutFile(manifest) as Parameters<typeof unknownFields>[0];
   try {
-    new Model(withoutFile(manifest)).validate();
-    return [];
+    new Model(object).validate();
+    return unknownFields(object);
   } catch (error) {
     const details = (error as { errors?: { instancePath?: string; message?: string }[] }).errors;
     if (details && details.length > 0) {

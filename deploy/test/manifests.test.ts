@@ -96,11 +96,26 @@ describe('built-in kinds against the Kubernetes OpenAPI schemas', () => {
       edit: (d: Manifest) => ((d.spec as { replicas: unknown }).replicas = 'two'),
     },
     { name: 'no selector', edit: (d: Manifest) => delete (d.spec as { selector?: unknown }).selector },
+    {
+      name: 'a misspelled container field',
+      edit: (d: Manifest) => {
+        const spec = d.spec as { template: { spec: { containers: Record<string, unknown>[] } } };
+        spec.template.spec.containers[0]!.readinesProbe = {};
+      },
+    },
   ])('rejects a Deployment with $name (negative control)', async ({ edit }) => {
     const deployment = structuredClone(builtIns.find((m) => m.kind === 'Deployment')!);
     edit(deployment);
     expect(await validateBuiltIn(deployment)).not.toEqual([]);
   });
+});
+
+it('names a misspelled field with its path, as kubectl apply would refuse it', async () => {
+  const service = structuredClone(builtIns.find((m) => m.kind === 'Service')!);
+  (service.spec as { ports: Record<string, unknown>[] }).ports[0]!.targetPrt = 80;
+  expect(await validateBuiltIn(service)).toEqual([
+    { path: '/spec/ports/0/targetPrt', message: 'unknown field "targetPrt"' },
+  ]);
 });
 
 describe('Istio resources against their CRDs and @weft/config', () => {
