@@ -33,7 +33,8 @@ function walk(value: unknown, typeName: string, path: string, findings: Finding[
   if (value === null || value === undefined) return;
   const array = /^Array<(.+)>$/.exec(typeName);
   if (array) {
-    if (Array.isArray(value)) value.forEach((item, i) => walk(item, array[1]!, `${path}/${i}`, findings));
+    if (!Array.isArray(value)) return;
+    for (const [i, item] of value.entries()) walk(item, array[1]!, `${path}/${i}`, findings);
     return;
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(typeName);
