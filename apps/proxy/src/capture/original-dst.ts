@@ -140,14 +140,20 @@ export function createOriginalDstReader(binding: SockoptBinding | undefined): Or
   };
 }
 
-const destinations = new WeakMap<Socket, SocketAddress>();
+const destinations = new WeakMap<Socket, OriginalDestination>();
 
 /** Remembers the destination a capture listener recovered for `socket` (read by ORIGINAL_DST clusters). */
-export function setOriginalDestination(socket: Socket, destination: SocketAddress): void {
+export function setOriginalDestination(socket: Socket, destination: OriginalDestination): void {
   destinations.set(socket, destination);
 }
 
-/** The destination recovered for `socket` by a capture listener, if any. */
+/**
+ * The destination conntrack reported for `socket` (recovered by a capture
+ * listener), or undefined: a connection that was not redirected has no
+ * original destination to pass through to (its local address is the proxy
+ * itself, and connecting there would loop).
+ */
 export function originalDestinationOf(socket: Socket): SocketAddress | undefined {
-  return destinations.get(socket);
+  const destination = destinations.get(socket);
+  return destination?.source === 'conntrack' ? destination : undefined;
 }

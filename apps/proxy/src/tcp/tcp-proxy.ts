@@ -7,8 +7,10 @@
 
 import type { Socket } from 'node:net';
 import net from 'node:net';
+import { originalDestinationOf } from '../capture/original-dst.ts';
 import type { TcpProxyConfig } from '../config/listener-config.ts';
-import type { ClusterManager } from '../upstream/cluster-manager.ts';
+import type { ClusterManager, UpstreamCluster } from '../upstream/cluster-manager.ts';
+import { Host } from '../upstream/host-set.ts';
 
 /** What a finished TCP session reports (access log, metrics). */
 export interface TcpSessionRecord {
@@ -59,7 +61,7 @@ export function proxyTcp(config: TcpProxyConfig, downstream: Socket, services: T
     report();
   });
   const cluster = services.clusters.get(clusterName);
-  const host = cluster?.hostSet.pick(undefined);
+  const host = cluster && pickHost(cluster, downstream);
   if (!cluster || !host) {
     flags = cluster ? 'UH' : 'NC';
     downstream.destroy();
@@ -93,5 +95,26 @@ export function proxyTcp(config: TcpProxyConfig, downstream: Socket, services: T
     downstream.pipe(socket);
     socket.pipe(downstream);
     downstream.resume();
+  });
+}
+
+/**
+ * The upstream host: the load balancer's pick, or for an ORIGINAL_DST
+ * cluster (Istio's PassthroughCluster) the address the client dialled, as
+ * SO_ORIGINAL_DST reported it (none for a connection that was not
+ * redirected: `UH`).
+ */
+function pickHost(cluster: UpstreamCluster, downstream: Socket): Host | undefined {
+  if (cluster.config.type !== 'ORIGINAL_DST') return cluster.hostSet.pick(undefined);
+  const destination = originalDestinationOf(downstream);
+  if (!destination) return undefined;
+  const key = `${destination.host}:${destination.port}`;
+  return new Host({
+    address: destination.host,
+    port: destination.port,
+    key,
+    health: 'HEALTHY',
+    weight: 1,
+    socketMatch: {},
   });
 }

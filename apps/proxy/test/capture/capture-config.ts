@@ -1,7 +1,7 @@
 /**
  * Sidecar capture config as Istio's discovery server shapes it, built from
- * the test's addresses: `virtualOutbound` (useOriginalDst, falls back to its
- * own chain), per-port outbound listeners with `bindToPort: false`
+ * the test's addresses: `virtualOutbound` (useOriginalDst; what no listener
+ * claims goes to PassthroughCluster, type ORIGINAL_DST), per-port outbound listeners with `bindToPort: false`
  * (`0.0.0.0_PORT` HTTP routed by Host, `VIP_PORT` TCP), and
  * `virtualInbound` (original_dst listener filter, chains by destination
  * port).
@@ -29,7 +29,7 @@ export interface CaptureConfigSpec {
   readonly http: { readonly hostname: string; readonly port: number; readonly upstream: Upstream };
   /** A TCP service: connections to `vip:port` go to `upstream`. */
   readonly tcp: { readonly vip: string; readonly port: number; readonly upstream: Upstream };
-  /** Where virtualOutbound's own chain sends what no listener claims. */
+  /** Where virtualInbound's default chain sends ports without their own chain. */
   readonly fallback: Upstream;
   /** Inbound: connections to this workload's `port` go to `upstream` (the app). */
   readonly inbound: { readonly port: number; readonly upstream: Upstream };
@@ -53,6 +53,12 @@ export function captureConfig(spec: CaptureConfigSpec): ConfigSet {
       staticCluster(httpCluster, [spec.http.upstream].map(endpoint)),
       staticCluster(tcpCluster, [spec.tcp.upstream].map(endpoint)),
       staticCluster('fallback', [spec.fallback].map(endpoint)),
+      {
+        name: 'PassthroughCluster',
+        type: 'ORIGINAL_DST',
+        lbPolicy: 'CLUSTER_PROVIDED',
+        connectTimeout: { seconds: '1' },
+      },
       staticCluster(inboundCluster, [spec.inbound.upstream].map(endpoint)),
     ],
     listeners: [
@@ -61,7 +67,7 @@ export function captureConfig(spec: CaptureConfigSpec): ConfigSet {
         address: socketAddress('0.0.0.0', 15001),
         useOriginalDst: { value: true },
         trafficDirection: 'OUTBOUND',
-        filterChains: [filterChain(tcpProxy('fallback'))],
+        filterChains: [filterChain(tcpProxy('PassthroughCluster'))],
       },
       {
         name: `0.0.0.0_${spec.http.port}`,

@@ -78,7 +78,12 @@ describe('useOriginalDst hand-off', () => {
         port: 9080,
         upstream: { host: '127.0.0.1', port: httpBackend.port },
       },
-      tcp: { vip: '10.96.0.20', port: 3306, upstream: { host: '127.0.0.1', port: tcpEcho.port } },
+      // The VIP listener's port is where the passthrough echo listens on loopback: only the address tells them apart.
+      tcp: {
+        vip: '10.96.0.20',
+        port: fallbackEcho.port,
+        upstream: { host: '127.0.0.1', port: tcpEcho.port },
+      },
       fallback: { host: '127.0.0.1', port: fallbackEcho.port },
       inbound: { port: 9080, upstream: { host: '127.0.0.1', port: appEcho.port } },
     });
@@ -121,20 +126,23 @@ describe('useOriginalDst hand-off', () => {
   const inboundPort = (): number => proxy.listenerAddress('virtualInbound')!.port;
 
   it.each([
-    { name: 'exact VIP listener (TCP)', dst: { host: '10.96.0.20', port: 3306 }, expected: 'db:ping' },
     {
-      name: 'no listener on the port: own chain',
-      dst: { host: '10.96.0.99', port: 5432 },
+      name: 'exact VIP listener (TCP)',
+      dst: () => ({ host: '10.96.0.20', port: fallbackEcho.port }),
+      expected: 'db:ping',
+    },
+    {
+      name: 'other address on the VIP port: own chain, PassthroughCluster to the dialled address',
+      dst: () => ({ host: '127.0.0.1', port: fallbackEcho.port }),
       expected: 'passthrough:ping',
     },
     {
-      name: 'other address, port with only an exact listener',
-      dst: { host: '10.96.0.21', port: 3306 },
-      expected: 'passthrough:ping',
+      name: 'not redirected: PassthroughCluster has nowhere to go (closed)',
+      dst: () => undefined,
+      expected: '',
     },
-    { name: 'not redirected (local address)', dst: undefined, expected: 'passthrough:ping' },
   ])('virtualOutbound, $name', async ({ dst, expected }) => {
-    dialled = dst;
+    dialled = dst();
     expect(await tcpExchange(outboundPort(), 'ping')).toBe(expected);
   });
 

@@ -200,7 +200,7 @@ describe.skipIf(missing !== undefined)('traffic capture in network namespaces', 
     await Promise.all([
       start(inNs(SVC, ...peerArgv('http-backend', SVC_IP, '8080', 'backend')), readyLine),
       start(inNs(SVC, ...peerArgv('tcp-echo', SVC_IP, '9000', 'db')), readyLine),
-      start(inNs(SVC, ...peerArgv('tcp-echo', SVC_IP, '7001', 'fallback')), readyLine),
+      start(inNs(SVC, ...peerArgv('tcp-echo', SVC_IP, '7000', 'other')), readyLine),
       start(inNs(POD, ...peerArgv('tcp-echo', '0.0.0.0', '8000', 'app')), readyLine),
       start(inNs(POD, ...peerArgv('tcp-echo', '0.0.0.0', '15021', 'health')), readyLine),
     ]);
@@ -246,7 +246,7 @@ describe.skipIf(missing !== undefined)('traffic capture in network namespaces', 
             captureConfig({
               http: { hostname: 'backend.weft.test', port: 8080, upstream: { host: SVC_IP, port: 8080 } },
               tcp: { vip: VIP, port: 9000, upstream: { host: SVC_IP, port: 9000 } },
-              fallback: { host: SVC_IP, port: 7001 },
+              fallback: { host: SVC_IP, port: 7000 },
               inbound: { port: 8000, upstream: { host: '127.0.0.1', port: 8000 } },
             }),
           ),
@@ -294,11 +294,28 @@ describe.skipIf(missing !== undefined)('traffic capture in network namespaces', 
       expect(await peer(POD, 'tcp-send', VIP, '9000', 'ping')).toEqual({ reply: `db|${POD_IP}|ping` });
     });
 
-    it("outbound TCP to a port no listener claims stays on virtualOutbound's own chain", async () => {
-      // Nothing listens on svc:7000; the fallback chain's cluster is svc:7001.
-      expect(await peer(POD, 'tcp-send', SVC_IP, '7000', 'ping')).toEqual({
-        reply: `fallback|${POD_IP}|ping`,
-      });
+    it('outbound TCP to a port no listener claims passes through (PassthroughCluster, ORIGINAL_DST)', async () => {
+      const passthroughSessions = async (): Promise<number> => {
+        const scrape = await peer(
+          POD,
+          'http-get',
+          'http://127.0.0.1:15000/stats/prometheus',
+          '127.0.0.1:15000',
+        );
+        const line = String(scrape.body)
+          .split('\n')
+          .find(
+            (l) =>
+              l.startsWith('weft_proxy_tcp_connections_closed_total') && l.includes('"PassthroughCluster"'),
+          );
+        return line ? Number(line.split(' ').at(-1)) : 0;
+      };
+      const before = await passthroughSessions();
+      expect(await peer(POD, 'tcp-send', SVC_IP, '7000', 'ping')).toEqual({ reply: `other|${POD_IP}|ping` });
+      const deadline = Date.now() + 5000;
+      while ((await passthroughSessions()) === before && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(await passthroughSessions()).toBe(before + 1);
     });
 
     it('inbound TCP to the pod is redirected to 15006 and reaches the app over loopback', async () => {
