@@ -21,6 +21,7 @@ export type ConfigSourceSpec =
       kubeconfig?: string;
       debounceMs?: number;
       syncTimeoutMs?: number;
+      rediscoverMs?: number;
       backoff?: BackoffOptions;
     };
 
@@ -84,6 +85,7 @@ export function createConfigSource(spec: ConfigSourceSpec, deps: ConfigSourceDep
           mesh: deps.mesh ?? defaultMeshConfig(),
           ...(spec.debounceMs === undefined ? {} : { debounceMs: spec.debounceMs }),
           ...(spec.syncTimeoutMs === undefined ? {} : { syncTimeoutMs: spec.syncTimeoutMs }),
+          ...(spec.rediscoverMs === undefined ? {} : { rediscoverMs: spec.rediscoverMs }),
           ...(spec.backoff === undefined ? {} : { backoff: spec.backoff }),
           ...(deps.logger === undefined ? {} : { logger: deps.logger }),
           ...(deps.onProblems === undefined ? {} : { onProblems: deps.onProblems }),

@@ -5,9 +5,10 @@
  * API server per pod, and the webhook configurations' caBundle kept pointing
  * at that CA.
  */
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from '@weft/telemetry';
 import type { HostPort } from '../serve/host-port.ts';
+import { createResilientInformer } from '../sources/kube/resilient-informer.ts';
 import {
   createInjectHandler,
   type NamespaceLabelsLookup,
@@ -44,9 +45,34 @@ export interface AdmissionWebhooks {
   close(): Promise<void>;
 }
 
-function namespaceLookup(kubeConfig: KubeConfig): NamespaceLabelsLookup {
+/**
+ * Namespace labels from an informer's cache; before its first list, or for a
+ * namespace the watch has not delivered yet, from a GET.
+ */
+function namespaceLookup(
+  kubeConfig: KubeConfig,
+  logger: Logger | undefined,
+): {
+  lookup: NamespaceLabelsLookup;
+  stop: () => Promise<void>;
+} {
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  return async (name) => (await core.readNamespace({ name })).metadata?.labels ?? {};
+  const informer = createResilientInformer<V1Namespace>({
+    kubeConfig,
+    path: '/api/v1/namespaces',
+    list: () => core.listNamespace(),
+    onEvent: () => {},
+    ...(logger ? { logger } : {}),
+  });
+  informer.start();
+  return {
+    lookup: async (name) => {
+      const cached = informer.synced ? informer.get(name) : undefined;
+      if (cached) return cached.metadata?.labels ?? {};
+      return (await core.readNamespace({ name })).metadata?.labels ?? {};
+    },
+    stop: () => informer.stop(),
+  };
 }
 
 /** Starts the webhooks; rejects with WebhookStartError when the port cannot be bound. */
@@ -56,9 +82,12 @@ export async function startAdmissionWebhooks(options: AdmissionWebhooksOptions):
     dnsNames: options.dnsNames,
     ...(options.ipAddresses ? { ipAddresses: options.ipAddresses } : {}),
   });
-  const namespaceLabels =
-    options.namespaceLabels ??
-    (options.kubeConfig ? namespaceLookup(options.kubeConfig) : async () => undefined);
+  const namespaces =
+    options.namespaceLabels === undefined && options.kubeConfig
+      ? namespaceLookup(options.kubeConfig, log)
+      : undefined;
+  const namespaceLabels: NamespaceLabelsLookup =
+    options.namespaceLabels ?? namespaces?.lookup ?? (async () => undefined);
   const server = await startWebhookServer({
     address: options.address,
     tls,
@@ -85,7 +114,7 @@ export async function startAdmissionWebhooks(options: AdmissionWebhooksOptions):
     caBundleSync: sync?.first,
     close: async () => {
       sync?.stop();
-      await server.close();
+      await Promise.all([server.close(), namespaces?.stop()]);
     },
   };
 }

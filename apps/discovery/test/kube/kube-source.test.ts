@@ -111,6 +111,7 @@ describe('the Kubernetes source against a list/watch API server double', () => {
         debounceMs: 5,
         backoff: { initialMs: 50, maxMs: 200 },
         syncTimeoutMs: 10_000,
+        rediscoverMs: 100,
       },
       debounceMs: 10,
       logger: createLogger({
@@ -257,6 +258,27 @@ describe('the Kubernetes source against a list/watch API server double', () => {
     await waitFor('the after-bookmark cluster', () =>
       client.resources(CLUSTER_TYPE_URL).has('outbound|8081||after-bookmark.default.svc.cluster.local'),
     );
+  });
+
+  it('starts watching an Istio kind once its CRD is installed', async () => {
+    api.serve({
+      group: 'networking.istio.io',
+      version: 'v1beta1',
+      kind: 'Sidecar',
+      plural: 'sidecars',
+      namespaced: true,
+    });
+    api.apply({
+      apiVersion: ISTIO_VERSION,
+      kind: 'Sidecar',
+      metadata: { name: 'default', namespace: 'default' },
+      spec: { egress: [{ hosts: ['./*'] }] },
+    });
+    await waitFor(
+      'the Sidecar in the store',
+      () => discovery.store.get('Sidecar', 'default', 'default') !== undefined,
+    );
+    expect(logLines.some((l) => l.msg === 'Istio kind now served by the cluster; watching it')).toBe(true);
   });
 
   it('retries a failing list with backoff and catches up', async () => {

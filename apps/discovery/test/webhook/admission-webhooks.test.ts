@@ -18,6 +18,7 @@ import {
   type AdmissionWebhooks,
   startAdmissionWebhooks,
 } from '../../src/webhook/start-admission-webhooks.ts';
+import { waitFor } from '../e2e/fixtures/mesh-config.ts';
 import { admissionReview, postToWebhook } from './webhook-client.ts';
 
 const SERVICE_DNS = 'weft-discovery.weft-system.svc';
@@ -114,6 +115,10 @@ describe('the admission webhooks over HTTPS', () => {
       kubeConfig,
       logger: createLogger({ name: 'webhook-test', level: 'error', write: () => {} }),
     });
+    // The namespace informer has listed once its watch is open.
+    await waitFor('the namespace watch', () =>
+      api.requests.some((r) => r.path === '/api/v1/namespaces' && r.query.watch === 'true'),
+    );
     const stored = api.get(
       'admissionregistration.k8s.io/v1',
       'MutatingWebhookConfiguration',
@@ -347,6 +352,25 @@ describe('the admission webhooks over HTTPS', () => {
   ])('leaves $name alone', async ({ namespace, pod: input }) => {
     const response = await review('/inject', input, namespace);
     expect(response).toEqual({ uid: response.uid, allowed: true });
+  });
+
+  it('reads namespace labels from its watch cache, following label changes', async () => {
+    api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'flip', labels: {} } });
+    await waitFor(
+      'the flip namespace in the cache',
+      async () => (await review('/inject', pod('l'), 'flip')).patch === undefined,
+    );
+    api.apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'flip', labels: { 'istio-injection': 'enabled' } },
+    });
+    await waitFor(
+      'injection after the label change',
+      async () => (await review('/inject', pod('m'), 'flip')).patch !== undefined,
+    );
+    const gets = api.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/api/v1/namespaces/'));
+    expect(gets.map((r) => r.path)).not.toContain('/api/v1/namespaces/injected');
   });
 
   it('admits a pod with unusable capture annotations unchanged, with a warning naming the annotation', async () => {

@@ -57,6 +57,8 @@ export interface KubeConfigSourceOptions {
   backoff?: BackoffOptions;
   /** How long `start()` waits for API discovery and every first list; default 60000 ms. */
   syncTimeoutMs?: number;
+  /** While some Istio kind is not served: how often API discovery runs again to pick up new CRDs; default 60000 ms. */
+  rediscoverMs?: number;
   random?: () => number;
 }
 
@@ -104,6 +106,8 @@ export function createKubeConfigSource(options: KubeConfigSourceOptions): Config
   let timer: NodeJS.Timeout | undefined;
   let lastProblems = '[]';
   let cancelStart: (error: KubeSourceError) => void = () => {};
+  let rediscovery: NodeJS.Timeout | undefined;
+  const watchedKinds = new Set<string>();
 
   const schedule = (): void => {
     if (!ready || stopped || timer) return;
@@ -170,26 +174,31 @@ export function createKubeConfigSource(options: KubeConfigSourceOptions): Config
     }
   }
 
-  /** Which Istio kinds the cluster serves, and at which version. Retries with backoff until it answers. */
+  /** One API discovery round: which Istio kinds the cluster serves, and at which version. */
+  async function discoverOnce(): Promise<IstioWatchPlan> {
+    const groupList = await apis.getAPIVersions();
+    const groups: ServedGroup[] = (groupList.groups ?? [])
+      .filter((g) => ISTIO_GROUPS.includes(g.name))
+      .map((g) => ({
+        name: g.name,
+        versions: (g.versions ?? []).map((v) => v.version),
+        ...(g.preferredVersion ? { preferredVersion: g.preferredVersion.version } : {}),
+      }));
+    const served = new Map<string, Set<string>>();
+    for (const group of groups) {
+      for (const version of group.versions) {
+        const list = await custom.getAPIResources({ group: group.name, version });
+        served.set(`${group.name}/${version}`, new Set((list.resources ?? []).map((r) => r.name)));
+      }
+    }
+    return planIstioWatches(groups, (group, version) => served.get(`${group}/${version}`) ?? new Set());
+  }
+
+  /** `discoverOnce`, retried with backoff until the API server answers or the source stops. */
   async function discoverIstioKinds(): Promise<IstioWatchPlan> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const groupList = await apis.getAPIVersions();
-        const groups: ServedGroup[] = (groupList.groups ?? [])
-          .filter((g) => ISTIO_GROUPS.includes(g.name))
-          .map((g) => ({
-            name: g.name,
-            versions: (g.versions ?? []).map((v) => v.version),
-            ...(g.preferredVersion ? { preferredVersion: g.preferredVersion.version } : {}),
-          }));
-        const served = new Map<string, Set<string>>();
-        for (const group of groups) {
-          for (const version of group.versions) {
-            const list = await custom.getAPIResources({ group: group.name, version });
-            served.set(`${group.name}/${version}`, new Set((list.resources ?? []).map((r) => r.name)));
-          }
-        }
-        return planIstioWatches(groups, (group, version) => served.get(`${group}/${version}`) ?? new Set());
+        return await discoverOnce();
       } catch (error) {
         if (stopped) throw new KubeSourceError('STOPPED', 'the Kubernetes source was stopped');
         const delayMs = backoffDelay(attempt, backoff, random);
@@ -202,29 +211,53 @@ export function createKubeConfigSource(options: KubeConfigSourceOptions): Config
     }
   }
 
+  /** Creates (not starts) an informer for each planned Istio kind not watched yet; returns them. */
+  function watchIstioKinds(plan: IstioWatchPlan): ResilientInformer<Item>[] {
+    const added: ResilientInformer<Item>[] = [];
+    for (const watch of plan.watches) {
+      if (watchedKinds.has(watch.kind)) continue;
+      watchedKinds.add(watch.kind);
+      added.push(
+        informer(
+          watch.path,
+          async () =>
+            asList<Item>(
+              await custom.listClusterCustomObject({
+                group: watch.group,
+                version: watch.version,
+                plural: watch.plural,
+              }),
+            ),
+          (type, object) => {
+            if (type === 'delete') {
+              tracker.remove(watch.kind, object.metadata?.namespace ?? '', object.metadata?.name ?? '');
+            } else {
+              tracker.upsert(object, watch.kind);
+            }
+          },
+        ),
+      );
+    }
+    return added;
+  }
+
+  /**
+   * After start-up: a CRD installed later is picked up by the next discovery
+   * round. A failed round is logged and tried again at the next interval.
+   */
+  async function rediscover(): Promise<void> {
+    const plan = await discoverOnce();
+    if (stopped) return;
+    for (const added of watchIstioKinds(plan)) {
+      logger?.info('Istio kind now served by the cluster; watching it', { path: added.path });
+      added.start();
+    }
+  }
+
   async function run(): Promise<void> {
     const plan = await discoverIstioKinds();
     for (const line of plan.missing) logger?.warn('Istio kind not served by the cluster', { detail: line });
-    for (const watch of plan.watches) {
-      informer(
-        watch.path,
-        async () =>
-          asList<Item>(
-            await custom.listClusterCustomObject({
-              group: watch.group,
-              version: watch.version,
-              plural: watch.plural,
-            }),
-          ),
-        (type, object) => {
-          if (type === 'delete') {
-            tracker.remove(watch.kind, object.metadata?.namespace ?? '', object.metadata?.name ?? '');
-          } else {
-            tracker.upsert(object, watch.kind);
-          }
-        },
-      );
-    }
+    watchIstioKinds(plan);
     if (stopped) throw new KubeSourceError('STOPPED', 'the Kubernetes source was stopped');
     for (const each of informers) each.start();
     await Promise.all(informers.map((each) => each.whenSynced));
@@ -235,6 +268,16 @@ export function createKubeConfigSource(options: KubeConfigSourceOptions): Config
       watches: informers.map((each) => each.path),
       istioKindsMissing: plan.missing.length,
     });
+    if (plan.missing.length > 0) {
+      rediscovery = setInterval(() => {
+        rediscover().catch((error: unknown) =>
+          logger?.warn('kubernetes API discovery failed', {
+            error: error instanceof Error ? error.message : String(error),
+          }),
+        );
+      }, options.rediscoverMs ?? 60_000);
+      rediscovery.unref();
+    }
   }
 
   return {
@@ -266,6 +309,7 @@ export function createKubeConfigSource(options: KubeConfigSourceOptions): Config
     stop: async () => {
       stopped = true;
       if (timer) clearTimeout(timer);
+      if (rediscovery) clearInterval(rediscovery);
       timer = undefined;
       cancelStart(new KubeSourceError('STOPPED', 'the Kubernetes source was stopped'));
       await Promise.all(informers.map((each) => each.stop()));

@@ -99,6 +99,8 @@ export interface FakeKubeApiServer {
   bookmark(): void;
   /** The next `count` requests to `path` (list or watch) fail with `status`. */
   failNext(path: string, status: number, count?: number): void;
+  /** Starts serving another resource (as when a CRD is installed); discovery lists it from now on. */
+  serve(resource: FakeResource): void;
   /** Number of open watch streams. */
   openWatches(): number;
   /** How many watches were refused with HTTP 410 Gone so far. */
@@ -470,6 +472,14 @@ export async function startFakeKubeApiServer(
     },
     failNext: (path, code, count = 1) => {
       failures.set(path, { status: code, count });
+    },
+    serve: (resource) => {
+      resources.push(resource);
+      collections.set(`${prefixOf(resource)}/${resource.plural}`, {
+        resource,
+        objects: new Map(),
+        history: [],
+      });
     },
     openWatches: () => watches.size,
     goneResponses: () => gone,
