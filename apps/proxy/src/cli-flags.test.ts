@@ -45,8 +45,8 @@ describe('parseFlags', () => {
     },
     {
       name: 'concurrency',
-      argv: ['--discovery', 'h:1', '--workload', 'w', '--concurrency', '4'],
-      problem: '--concurrency: only 1',
+      argv: ['--discovery', 'h:1', '--workload', 'w', '--concurrency', '0'],
+      problem: '--concurrency: expected an integer from 1 to 64',
     },
     {
       name: 'bad listener',

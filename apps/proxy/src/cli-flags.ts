@@ -28,7 +28,9 @@ Flags:
                             address (repeatable). E.g. --listener virtualOutbound=127.0.0.1:15001.
   --interception NONE|REDIRECT  INTERCEPTION_MODE metadata (default NONE: local mode, explicit
                             listeners; REDIRECT: iptables capture to 15001/15006).
-  --concurrency N           Worker count; only 1 is supported in this version.
+  --concurrency N           Worker processes sharing the listeners (SO_REUSEPORT; default 1). With
+                            N > 1 the primary holds ADS and admin, workers serve traffic; give
+                            listeners fixed ports (port 0 would differ per worker).
   --drain-time MS           How long old listeners' connections may finish after an update or
                             SIGTERM (default 5000).
   --access-log              Write one JSON access log line per request to stdout.
@@ -44,6 +46,7 @@ export interface ProxyFlags {
   readonly metadata: Record<string, string>;
   readonly admin: { host: string; port: number };
   readonly listeners: Map<string, { host: string; port: number }>;
+  readonly concurrency: number;
   readonly drainTimeMs: number;
   readonly accessLog: boolean;
   readonly logLevel: LogLevel;
@@ -128,7 +131,11 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   if (interception !== 'NONE' && interception !== 'REDIRECT') {
     problems.push(`--interception: expected NONE or REDIRECT, got ${JSON.stringify(interception)}`);
   }
-  if (str('concurrency') !== '1') problems.push('--concurrency: only 1 is supported in this version');
+  const concurrency = Number(str('concurrency'));
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+    problems.push(
+      `--concurrency: expected an integer from 1 to 64, got ${JSON.stringify(str('concurrency'))}`,
+    );
   const drainTimeMs = Number(str('drain-time'));
   if (!Number.isInteger(drainTimeMs) || drainTimeMs < 0)
     problems.push('--drain-time: expected milliseconds (an integer >= 0)');
@@ -153,6 +160,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
       },
       admin: admin!,
       listeners,
+      concurrency,
       drainTimeMs,
       accessLog: values['access-log'] === true,
       logLevel: logLevel!,

@@ -4,12 +4,18 @@
  * drains on SIGTERM/SIGINT or POST /quitquitquit (stop accepting, let open
  * requests finish for --drain-time, then exit). `weft-proxy iptables ...`
  * installs the traffic capture rules instead (the init container's job).
+ * With `--concurrency N` (N > 1) this process becomes the primary (ADS,
+ * admin) and forks N workers (node:cluster) that run this same file and
+ * serve the listeners (workers/primary-process.ts).
  */
+import cluster from 'node:cluster';
 import { parseLogLevel } from '@weft/telemetry';
 import { runIptablesCommand, runTool } from './capture/iptables-command.ts';
 import { HELP, parseFlags } from './cli-flags.ts';
-import { startProxy, type WeftProxy } from './proxy.ts';
+import { type ProxyOptions, startProxy, type WeftProxy } from './proxy.ts';
 import { createLevelSwitch } from './telemetry/level-switch.ts';
+import { startPrimary } from './workers/primary-process.ts';
+import { startWorker } from './workers/worker-process.ts';
 
 async function main(): Promise<number> {
   if (process.argv[2] === 'iptables') {
@@ -54,7 +60,7 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   try {
-    proxy = await startProxy({
+    const options: ProxyOptions = {
       discoveryAddress: flags.discovery,
       adsMode: flags.adsMode,
       node: {
@@ -79,12 +85,20 @@ async function main(): Promise<number> {
           return parsed !== undefined;
         },
       },
-    });
+    };
+    if (cluster.isWorker) proxy = await startWorker(options, () => stop('primary asked to drain'));
+    else if (flags.concurrency > 1) proxy = await startPrimary(options, flags.concurrency);
+    else proxy = await startProxy(options);
   } catch (error) {
     logger.error('startup failed', { error });
     return 1;
   }
-  logger.info('started', { nodeId: flags.nodeId, discovery: flags.discovery, admin: proxy.adminAddress });
+  logger.info('started', {
+    nodeId: flags.nodeId,
+    discovery: flags.discovery,
+    admin: proxy.adminAddress,
+    ...(cluster.isWorker ? { worker: process.pid } : { workers: flags.concurrency }),
+  });
   // Runs until a signal or /quitquitquit; the admin server and listeners hold the event loop.
   return -1;
 }

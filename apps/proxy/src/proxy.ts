@@ -17,7 +17,7 @@ import {
   resourceToJson,
   type TypeUrl,
 } from '@weft/xds';
-import { serverAddress, startAdminServer } from './admin/admin-server.ts';
+import { serverAddress, startAdminServer, type WorkerAdmin } from './admin/admin-server.ts';
 import {
   createOriginalDstReader,
   loadSockoptBinding,
@@ -59,6 +59,14 @@ export interface ProxyOptions {
   readonly onQuit?: () => void;
   /** Lets `/logging` read and change the log level (main.ts passes its level switch). */
   readonly logLevel?: { get(): string; set(level: string): boolean };
+  /** Bind listeners with SO_REUSEPORT (worker processes). */
+  readonly reusePort?: boolean;
+  /** False in a multi-worker primary: it validates and serves admin, workers bind the listeners. */
+  readonly bindListeners?: boolean;
+  /** Called after a type's accepted set was applied (the primary forwards it to workers). */
+  readonly onApplied?: (typeUrl: ProxyTypeUrl) => void;
+  /** Admin `/stats`, `/clusters` and `/stats/prometheus` from the workers instead of this process. */
+  readonly workerAdmin?: WorkerAdmin;
 }
 
 export interface WeftProxy {
@@ -68,12 +76,19 @@ export interface WeftProxy {
   listenerAddress(name: string): { host: string; port: number } | undefined;
   readonly clusters: ClusterManager;
   readonly config: ConfigState;
+  /** The metrics registry (`/stats/prometheus`). */
+  readonly metrics: MetricsRegistry;
   /** The ADS client, when driven by xDS. */
   readonly ads: AdsClient | undefined;
   /** True once CDS and LDS have each been applied and no listener is warming. */
   isReady(): boolean;
   /** Envoy-style config dump of the accepted resources. */
   configDump(): unknown;
+  /**
+   * Validates and applies a type's full resource set as if it came over xDS
+   * (workers get their config this way). Returns the problems; on any, nothing changes.
+   */
+  applyResources(typeUrl: ProxyTypeUrl, resources: readonly Resource[], version: string): string[];
   /** Stops accepting and drains open connections (SIGTERM). */
   drain(): void;
   /** Closes everything (listeners, connections, pools, ADS, admin). Safe to repeat. */
@@ -118,6 +133,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     originalDestination,
     ...(options.listenerAddresses ? { addressOverrides: options.listenerAddresses } : {}),
     ...(options.drainTimeMs !== undefined ? { drainTimeMs: options.drainTimeMs } : {}),
+    ...(options.reusePort ? { reusePort: true } : {}),
     onEvent: (event) => {
       if (event.type === 'bind-failed')
         logger.error('listener bind failed', { listener: event.listener, detail: event.detail });
@@ -134,6 +150,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     if (closed) return;
     const active = warmer.select(state.listeners, (name) => state.routes.has(name));
     retention.onServing(new Set([...active.values()].flatMap(rdsNames)));
+    if (options.bindListeners === false) return;
     listenerUpdate = listenerUpdate
       .then(() => listeners.setListeners(active))
       .catch((error: unknown) => logger.error('listener update failed', { error }));
@@ -164,6 +181,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     if (typeUrl === ROUTE_TYPE_URL) retention.onRoutesUpdated(state.routes);
     if (typeUrl === LISTENER_TYPE_URL || typeUrl === ROUTE_TYPE_URL) reconcileListeners();
     logger.debug('config applied', { typeUrl, version: state.versions.get(typeUrl as ProxyTypeUrl) });
+    if (isProxyTypeUrl(typeUrl)) options.onApplied?.(typeUrl);
   };
 
   if (options.staticResources) applyStatic(options.staticResources, state, apply, logger);
@@ -205,6 +223,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
       quit: () => options.onQuit?.(),
       now,
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+      ...(options.workerAdmin ? { workers: options.workerAdmin } : {}),
     });
   }
 
@@ -213,9 +232,11 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     listenerAddress: (name) => listeners.address(name),
     clusters,
     config: state,
+    metrics,
     ads,
     isReady,
     configDump,
+    applyResources: (typeUrl, resources, version) => applyType(typeUrl, resources, version, state, apply),
     drain: () => listeners.drainAll(),
     close: async () => {
       if (closed) return;
@@ -250,13 +271,22 @@ function applyStatic(
 ): void {
   for (const typeUrl of [CLUSTER_TYPE_URL, ENDPOINT_TYPE_URL, LISTENER_TYPE_URL, ROUTE_TYPE_URL] as const) {
     const ofType = resources.filter((r) => r.typeUrl === typeUrl);
-    if (!isProxyTypeUrl(typeUrl)) continue;
-    const problems = state.validate(typeUrl, ofType);
-    if (problems.length > 0) {
-      logger.error('static config rejected', { typeUrl, problems });
-      continue;
-    }
-    state.accept(typeUrl, new Map(ofType.map((r) => [r.name, r])), 'static');
-    apply(typeUrl);
+    const problems = applyType(typeUrl, ofType, 'static', state, apply);
+    if (problems.length > 0) logger.error('static config rejected', { typeUrl, problems });
   }
+}
+
+/** Validates one type's full set; applies it when every resource compiles. */
+function applyType(
+  typeUrl: ProxyTypeUrl,
+  resources: readonly Resource[],
+  version: string,
+  state: ConfigState,
+  apply: (t: TypeUrl) => void,
+): string[] {
+  const problems = state.validate(typeUrl, resources);
+  if (problems.length > 0) return problems;
+  state.accept(typeUrl, new Map(resources.map((r) => [r.name, r])), version);
+  apply(typeUrl);
+  return [];
 }

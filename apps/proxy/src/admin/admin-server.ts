@@ -10,6 +10,17 @@ import type { AddressInfo } from 'node:net';
 import type { MetricsRegistry } from '@weft/telemetry';
 import type { ClusterManager } from '../upstream/cluster-manager.ts';
 
+/** Admin views gathered from worker processes (multi-worker primary). */
+export interface WorkerAdmin {
+  stats(): Promise<string>;
+  clusters(): Promise<string>;
+  prometheus(): Promise<string>;
+  /** `/workers`: one JSON object per worker (pid, ready, requests). */
+  describe(): Promise<unknown>;
+  /** True when every worker has applied the config and is serving. */
+  ready(): boolean;
+}
+
 export interface AdminHandlers {
   readonly clusters: ClusterManager;
   readonly metrics: MetricsRegistry;
@@ -23,6 +34,8 @@ export interface AdminHandlers {
   /** Current log level and its setter (`/logging`); absent when the embedder owns logging. */
   readonly logLevel?: { get(): string; set(level: string): boolean };
   now(): number;
+  /** When set, `/stats`, `/clusters` and `/stats/prometheus` aggregate the workers, and `/workers` lists them. */
+  readonly workers?: WorkerAdmin;
 }
 
 /** Renders `/clusters` in Envoy's text format (`cluster::host::field::value`). */
@@ -75,10 +88,29 @@ export async function startAdminServer(
       res.end(body);
     };
     const post = req.method === 'POST';
+    const workers = handlers.workers;
+    if (
+      workers &&
+      (path === '/stats' || path === '/clusters' || path === '/stats/prometheus' || path === '/workers')
+    ) {
+      const views = {
+        '/stats': () => workers.stats(),
+        '/clusters': () => workers.clusters(),
+        '/stats/prometheus': () => workers.prometheus(),
+        '/workers': async () => `${JSON.stringify(await workers.describe(), null, 2)}\n`,
+      };
+      views[path]().then(
+        (text) => send(200, text, path === '/workers' ? 'application/json' : 'text/plain'),
+        (error: unknown) => send(503, `workers did not answer: ${(error as Error).message}\n`),
+      );
+      return;
+    }
     switch (path) {
-      case '/ready':
-        send(handlers.ready() ? 200 : 503, handlers.ready() ? 'LIVE\n' : 'PRE_INITIALIZING\n');
+      case '/ready': {
+        const ready = handlers.ready() && (workers?.ready() ?? true);
+        send(ready ? 200 : 503, ready ? 'LIVE\n' : 'PRE_INITIALIZING\n');
         return;
+      }
       case '/config_dump':
         send(200, `${JSON.stringify(handlers.configDump(), null, 2)}\n`, 'application/json');
         return;
