@@ -13,9 +13,13 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-const projectDirs = ['packages', 'apps'].flatMap((group) =>
-  existsSync(join(root, group)) ? readdirSync(join(root, group)).map((name) => join(root, group, name)) : [],
-);
+// Every workspace project, from the root package.json `workspaces` globs (`dir/*` or `dir`).
+const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces ?? [];
+const projectDirs = workspaces.flatMap((pattern) => {
+  if (!pattern.endsWith('/*')) return [join(root, pattern)];
+  const group = join(root, pattern.slice(0, -2));
+  return existsSync(group) ? readdirSync(group).map((name) => join(group, name)) : [];
+});
 const reportOf = (dir) => join(dir, '.test-results', 'vitest.json');
 for (const dir of projectDirs) rmSync(reportOf(dir), { force: true });
 

@@ -8,27 +8,46 @@
  * Exit 1 with one `file:line: reason` line per violation.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const projectRoot = process.cwd();
-const workspaceRoot = resolve(projectRoot, '../..');
+/** The nearest folder above the project that holds nx.json. */
+function findWorkspaceRoot(from) {
+  let dir = resolve(from, '..');
+  while (!existsSync(join(dir, 'nx.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no nx.json above ${from}`);
+    dir = parent;
+  }
+  return dir;
+}
+const workspaceRoot = findWorkspaceRoot(projectRoot);
 
 function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
+/** Every workspace project's folder, from the root package.json `workspaces` globs (`dir/*` or `dir`). */
+function projectRoots() {
+  const roots = [];
+  for (const pattern of readJson(join(workspaceRoot, 'package.json')).workspaces ?? []) {
+    if (pattern.endsWith('/*')) {
+      const dir = join(workspaceRoot, pattern.slice(0, -2));
+      if (!existsSync(dir)) continue;
+      for (const entry of readdirSync(dir)) roots.push(join(dir, entry));
+    } else {
+      roots.push(join(workspaceRoot, pattern));
+    }
+  }
+  return roots.filter((root) => existsSync(join(root, 'package.json')));
+}
+
 /** name -> { tags, root } for every workspace project. */
 function loadProjects() {
   const projects = new Map();
-  for (const group of ['packages', 'apps']) {
-    const dir = join(workspaceRoot, group);
-    if (!existsSync(dir)) continue;
-    for (const entry of readdirSync(dir)) {
-      const pkgPath = join(dir, entry, 'package.json');
-      if (!existsSync(pkgPath)) continue;
-      const pkg = readJson(pkgPath);
-      projects.set(pkg.name, { tags: pkg.nx?.tags ?? [], root: join(dir, entry) });
-    }
+  for (const root of projectRoots()) {
+    const pkg = readJson(join(root, 'package.json'));
+    projects.set(pkg.name, { tags: pkg.nx?.tags ?? [], root });
   }
   return projects;
 }
