@@ -99,7 +99,23 @@ export function proxyContainer(options: SidecarTemplateOptions): Record<string, 
   };
 }
 
-/** `weft-proxy iptables ...` as root with NET_ADMIN and NET_RAW only. */
+/**
+ * IPv4 entries of a comma-separated CIDR list (or `*`). Capture rules are
+ * IPv4-only (iptables, not ip6tables): IPv6 traffic is never captured, so
+ * IPv6 ranges have nothing to include or exclude.
+ */
+function ipv4Ranges(ranges: string): string {
+  if (ranges === '*') return ranges;
+  return ranges
+    .split(',')
+    .filter((r) => r !== '' && !r.includes(':'))
+    .join(',');
+}
+
+/**
+ * `weft-proxy iptables ...` (weft-proxy's capture command, its flags as it
+ * defines them) as root with NET_ADMIN and NET_RAW only.
+ */
 export function initContainer(
   options: SidecarTemplateOptions,
   capture: CaptureSettings,
@@ -113,18 +129,20 @@ export function initContainer(
       'iptables',
       '--proxy-uid',
       String(PROXY_UID),
-      '--inbound-capture-port',
+      '--proxy-gid',
+      String(PROXY_UID),
+      '--inbound-port',
       '15006',
-      '--outbound-capture-port',
+      '--outbound-port',
       '15001',
       '--exclude-inbound-ports',
       excludedInbound.join(','),
       '--exclude-outbound-ports',
       capture.excludeOutboundPorts.join(','),
-      '--include-outbound-ip-ranges',
-      capture.includeOutboundIPRanges,
-      '--exclude-outbound-ip-ranges',
-      capture.excludeOutboundIPRanges,
+      '--include-outbound-cidrs',
+      ipv4Ranges(capture.includeOutboundIPRanges),
+      '--exclude-outbound-cidrs',
+      ipv4Ranges(capture.excludeOutboundIPRanges),
     ],
     resources: {
       requests: { cpu: '10m', memory: '16Mi' },

@@ -327,8 +327,11 @@ describe('the admission webhooks over HTTPS', () => {
     expect(init?.args[0]).toBe('iptables');
     expect(flag('--exclude-inbound-ports')).toBe('15090,15021,15020,9000,9001');
     expect(flag('--exclude-outbound-ports')).toBe('5432');
-    expect(flag('--include-outbound-ip-ranges')).toBe('10.0.0.0/8');
-    expect(flag('--exclude-outbound-ip-ranges')).toBe('10.96.0.1/32,fd00::/8');
+    expect(flag('--include-outbound-cidrs')).toBe('10.0.0.0/8');
+    expect(flag('--exclude-outbound-cidrs'), 'capture is IPv4 only').toBe('10.96.0.1/32');
+    expect(flag('--inbound-port')).toBe('15006');
+    expect(flag('--outbound-port')).toBe('15001');
+    expect(flag('--proxy-uid')).toBe('1337');
   });
 
   it.each([
