@@ -12,6 +12,8 @@ describe('parseFlags', () => {
       'shop',
       '--listener',
       'virtualOutbound=127.0.0.1:16001',
+      '--metadata',
+      'LOCAL_APP_ADDRESS=127.0.1.2',
     ]);
     expect(parsed.kind).toBe('ok');
     if (parsed.kind !== 'ok') return;
@@ -20,6 +22,7 @@ describe('parseFlags', () => {
       NAMESPACE: 'shop',
       WORKLOAD_NAME: 'reviews-v1',
       INTERCEPTION_MODE: 'NONE',
+      LOCAL_APP_ADDRESS: '127.0.1.2',
     });
     expect(parsed.flags.listeners.get('virtualOutbound')).toEqual({ host: '127.0.0.1', port: 16001 });
     expect(parsed.flags.admin).toEqual({ host: '127.0.0.1', port: 15000 });
@@ -52,6 +55,11 @@ describe('parseFlags', () => {
       name: 'bad listener',
       argv: ['--discovery', 'h:1', '--workload', 'w', '--listener', 'x'],
       problem: '--listener: expected NAME=HOST:PORT',
+    },
+    {
+      name: 'bad metadata',
+      argv: ['--discovery', 'h:1', '--workload', 'w', '--metadata', 'novalue'],
+      problem: '--metadata: expected KEY=VALUE',
     },
     { name: 'unknown flag', argv: ['--bogus'], problem: "Unknown option '--bogus'" },
   ])('rejects $name', ({ argv, problem }) => {

@@ -28,6 +28,8 @@ Flags:
                             address (repeatable). E.g. --listener virtualOutbound=127.0.0.1:15001.
   --interception NONE|REDIRECT  INTERCEPTION_MODE metadata (default NONE: local mode, explicit
                             listeners; REDIRECT: iptables capture to 15001/15006).
+  --metadata KEY=VALUE      Extra node metadata sent to discovery (repeatable), e.g. local mode's
+                            LOCAL_APP_ADDRESS=127.0.1.2 (where the application listens).
   --concurrency N           Worker processes sharing the listeners (SO_REUSEPORT; default 1). With
                             N > 1 the primary holds ADS and admin, workers serve traffic; give
                             listeners fixed ports (port 0 would differ per worker).
@@ -85,6 +87,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
         'admin-addr': { type: 'string', default: '127.0.0.1:15000' },
         listener: { type: 'string', multiple: true, default: [] },
         interception: { type: 'string', default: 'NONE' },
+        metadata: { type: 'string', multiple: true, default: [] },
         concurrency: { type: 'string', default: '1' },
         'drain-time': { type: 'string', default: '5000' },
         'access-log': { type: 'boolean', default: false },
@@ -127,6 +130,12 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     if (!address) problems.push(`--listener: expected NAME=HOST:PORT, got ${JSON.stringify(spec)}`);
     else listeners.set(spec.slice(0, eq), address);
   }
+  const extraMetadata: Record<string, string> = {};
+  for (const spec of (values.metadata as string[] | undefined) ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) problems.push(`--metadata: expected KEY=VALUE, got ${JSON.stringify(spec)}`);
+    else extraMetadata[spec.slice(0, eq)] = spec.slice(eq + 1);
+  }
   const interception = str('interception');
   if (interception !== 'NONE' && interception !== 'REDIRECT') {
     problems.push(`--interception: expected NONE or REDIRECT, got ${JSON.stringify(interception)}`);
@@ -157,6 +166,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
         ...(workload ? { WORKLOAD_NAME: workload } : {}),
         INSTANCE_IPS: ip,
         INTERCEPTION_MODE: interception,
+        ...extraMetadata,
       },
       admin: admin!,
       listeners,
