@@ -93,6 +93,11 @@ describe('parseFlags', () => {
     });
   });
 
+  it('lets --ca-addr be empty: injected sidecars then get no --ca-addr', () => {
+    const result = parseFlags(['--kube', '--ca-addr', '']);
+    expect(result).toMatchObject({ kind: 'run', flags: { cluster: { caAddr: '' } } });
+  });
+
   it('reports every problem at once', () => {
     const result = parseFlags(['--xds-addr', 'x', '--log-level', 'y']);
     expect(result.kind === 'error' && result.message.split('\n')).toHaveLength(3);

@@ -82,7 +82,7 @@ export const FLAGS: Readonly<Record<string, FlagSpec>> = {
     type: 'string',
     value: 'HOST:PORT',
     default: 'weft-ca.weft-system.svc:15012',
-    help: 'with --kube: weft-ca address injected sidecars get certificates from',
+    help: "with --kube: weft-ca address injected sidecars get certificates from ('' passes none)",
   },
   'log-level': { type: 'string', value: 'LEVEL', default: 'info', help: 'debug, info, warn or error' },
   help: { type: 'boolean', help: 'print this help and exit' },
@@ -169,7 +169,8 @@ function clusterFlags(
     webhookDnsNames,
     proxyImage,
     injectedDiscoveryAddr: dialed('injected-discovery-addr'),
-    caAddr: dialed('ca-addr'),
+    // '' leaves --ca-addr out of the injected sidecar's arguments.
+    caAddr: text('ca-addr') === '' ? '' : dialed('ca-addr'),
   };
 }
 

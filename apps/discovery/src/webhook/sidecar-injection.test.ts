@@ -62,6 +62,23 @@ describe('decideInjection', () => {
     expect(decision.inject && decision.patch[0]).toEqual({ op: 'add', path: '/metadata', value: {} });
   });
 
+  it.each([
+    { name: 'a CA address', caAddress: 'c:15012', expected: true },
+    { name: 'no CA address', caAddress: '', expected: false },
+  ])('passes --ca-addr to the sidecar with $name', ({ caAddress, expected }) => {
+    const decision = decideInjection(
+      { spec: { containers: [] } },
+      'shop',
+      { 'istio-injection': 'enabled' },
+      {
+        ...template,
+        caAddress,
+      },
+    );
+    const proxy = decision.inject ? decision.patch.find((op) => op.path === '/spec/containers/-') : undefined;
+    expect((proxy?.value as { args: string[] }).args.includes('--ca-addr')).toBe(expected);
+  });
+
   it('refuses something that is not a pod', () => {
     expect(decideInjection({ spec: {} }, 'shop', {}, template)).toEqual({
       inject: false,

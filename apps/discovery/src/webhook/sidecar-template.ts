@@ -11,7 +11,7 @@ export interface SidecarTemplateOptions {
   proxyImage: string;
   /** xDS address the proxies dial, e.g. `weft-discovery.weft-system.svc:15010`. */
   discoveryAddress: string;
-  /** CA address the proxies get certificates from, e.g. `weft-ca.weft-system.svc:15012`. */
+  /** CA address the proxies get certificates from, e.g. `weft-ca.weft-system.svc:15012`; '' passes no `--ca-addr`. */
   caAddress: string;
   /** Lifetime of the projected service-account token; default 43200 (12 h, as Istio). */
   tokenExpirationSeconds?: number;
@@ -54,8 +54,7 @@ export function proxyContainer(options: SidecarTemplateOptions): Record<string, 
       'sidecar',
       '--discovery',
       options.discoveryAddress,
-      '--ca-addr',
-      options.caAddress,
+      ...(options.caAddress === '' ? [] : ['--ca-addr', options.caAddress]),
       '--workload',
       '$(POD_NAME)',
       '--namespace',
