@@ -18,7 +18,7 @@ import { createTranslateContext, type TranslateContext } from './context.ts';
 import { buildClusterLoadAssignment } from './endpoints/endpoints.ts';
 import type { Body } from './envoy/values.ts';
 import { buildGatewayResources } from './gateway/gateway-listeners.ts';
-import { virtualInboundListener } from './listeners/inbound-listener.ts';
+import { localInboundListeners, virtualInboundListener } from './listeners/inbound-listener.ts';
 import { buildOutboundListeners } from './listeners/outbound-listeners.ts';
 import { buildProxylessListenersAndRoutes } from './proxyless/grpc-resources.ts';
 import { buildOutboundRouteConfigurations } from './routes/virtual-hosts.ts';
@@ -65,7 +65,7 @@ export function generateResources(proxy: MeshProxy, push: PushContext): Generate
   } else if (proxy.type === 'router') {
     ({ listeners, routes } = buildGatewayResources(ctx));
   } else {
-    listeners = [...buildOutboundListeners(ctx), virtualInboundListener(ctx)];
+    listeners = [...buildOutboundListeners(ctx), virtualInboundListener(ctx), ...localInboundListeners(ctx)];
     routes = buildOutboundRouteConfigurations(ctx);
     clusters.push(...inboundPorts(ctx).map(inboundCluster), inboundPassthroughCluster());
   }
@@ -92,7 +92,7 @@ export function proxyViewKey(proxy: MeshProxy, push: PushContext): string {
   const key: unknown[] = [proxy.type, proxy.generator ?? '', proxy.namespace, labels, proxy.locality ?? ''];
   if (proxy.type === 'sidecar' && proxy.generator !== 'grpc') {
     const ctx = createTranslateContext(proxy, push);
-    key.push(inboundPorts(ctx).map((p) => [p.port, p.address, p.protocol]));
+    key.push(inboundPorts(ctx).map((p) => [p.port, p.address, p.workloadAddress, p.protocol]));
   }
   return JSON.stringify(key);
 }

@@ -36,7 +36,7 @@ export interface SimulatedRequest {
   headers?: Record<string, string>;
   /** TLS SNI, for gateway TLS chains; implies a TLS connection. */
   sni?: string;
-  /** Original destination address, for per-VIP TCP listeners. */
+  /** Original destination address, for per-VIP TCP listeners (inbound: a local-mode `inbound_IP_PORT` listener). */
   destinationAddress?: string;
   /** `outbound` (default) or `inbound` (through virtualInbound). */
   direction?: 'outbound' | 'inbound';
@@ -234,7 +234,12 @@ function selectFilterChain(listener: Body, request: SimulatedRequest): Body | un
 
 function selectListener(resources: Resources, request: SimulatedRequest): Body | undefined {
   const listeners = all(resources, LISTENER_TYPE_URL);
-  if (request.direction === 'inbound') return listeners.find((l) => l.name === 'virtualInbound');
+  if (request.direction === 'inbound') {
+    const local =
+      request.destinationAddress &&
+      byName(resources, LISTENER_TYPE_URL, `inbound_${request.destinationAddress}_${request.port}`);
+    return local || listeners.find((l) => l.name === 'virtualInbound');
+  }
   const proxyless = listeners.some((l) => l.apiListener);
   if (proxyless) return listeners.find((l) => l.name === request.authority);
   const named =

@@ -441,6 +441,49 @@ describe('inbound', () => {
     });
   });
 
+  it('in local mode binds inbound_IP_PORT on the workload address and delivers to LOCAL_APP_ADDRESS', () => {
+    const base = sidecar({ ip: '127.0.0.4', name: 'reviews-v1', labels: { app: 'reviews', version: 'v1' } });
+    const proxy = {
+      ...base,
+      metadata: { ...base.metadata, INTERCEPTION_MODE: 'NONE', LOCAL_APP_ADDRESS: '127.0.1.4' },
+    };
+    const listeners = generateResources(proxy, push(istio(reviews))).resources[LISTENER_TYPE_URL] ?? [];
+    expect(listeners.find((l) => l.name === 'inbound_127.0.0.4_9080')?.body).toMatchObject({
+      address: { socketAddress: { address: '127.0.0.4', portValue: 9080 } },
+      trafficDirection: 'INBOUND',
+    });
+    expect(
+      simulate(
+        reviews,
+        { port: 9080, direction: 'inbound', destinationAddress: '127.0.0.4', authority: 'reviews:9080' },
+        proxy,
+      ),
+    ).toMatchObject({
+      listener: 'inbound_127.0.0.4_9080',
+      filterChain: 'inbound|9080||',
+      cluster: 'inbound|9080||',
+      endpoint: '127.0.1.4:9080',
+    });
+  });
+
+  it.each([
+    {
+      name: 'capture (REDIRECT)',
+      metadata: { INTERCEPTION_MODE: 'REDIRECT', LOCAL_APP_ADDRESS: '127.0.1.4' },
+    },
+    { name: 'no LOCAL_APP_ADDRESS', metadata: { INTERCEPTION_MODE: 'NONE' } },
+  ])('has no local inbound listeners under $name', ({ metadata }) => {
+    const base = sidecar({ ip: '127.0.0.4', name: 'reviews-v1', labels: { app: 'reviews', version: 'v1' } });
+    const proxy = { ...base, metadata: { ...base.metadata, ...metadata } };
+    const names = (generateResources(proxy, push(istio(reviews))).resources[LISTENER_TYPE_URL] ?? []).map(
+      (l) => l.name,
+    );
+    expect(names.filter((n) => n.startsWith('inbound_'))).toEqual([]);
+    expect(simulate(reviews, { port: 9080, direction: 'inbound', authority: 'x' }, proxy).endpoint).toBe(
+      '127.0.0.4:9080',
+    );
+  });
+
   it('passes traffic for undeclared ports through', () => {
     const proxy = sidecar({ ip: '127.0.0.4', name: 'reviews-v1', labels: { app: 'reviews', version: 'v1' } });
     expect(simulate(reviews, { port: 7777, direction: 'inbound' }, proxy)).toMatchObject({

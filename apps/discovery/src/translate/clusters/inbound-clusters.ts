@@ -4,18 +4,33 @@
  * `inbound|PORT||` clusters that deliver to the application.
  */
 import type { Protocol } from '@weft/config';
+import type { Proxy as MeshProxy } from '../../model/proxy.ts';
 import type { TranslateContext } from '../context.ts';
 import { type Body, duration, socketAddress } from '../envoy/values.ts';
 import { clusterName, INBOUND_PASSTHROUGH_CLUSTER } from '../naming.ts';
 import { passthroughCluster } from './outbound-clusters.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from './traffic-policy.ts';
 
+/**
+ * Local mode (Istio's `INTERCEPTION_MODE: NONE` without capture, several
+ * workloads on one machine): the node metadata `LOCAL_APP_ADDRESS` names the
+ * address the application listens on, on the same ports it serves, while
+ * the proxy binds the workload address the mesh dials. Undefined otherwise.
+ */
+export function localAppAddress(proxy: MeshProxy): string | undefined {
+  if (proxy.metadata.INTERCEPTION_MODE !== 'NONE') return undefined;
+  const address = proxy.metadata.LOCAL_APP_ADDRESS;
+  return typeof address === 'string' && address !== '' ? address : undefined;
+}
+
 /** One port the proxy's workload serves. */
 export interface InboundPort {
   /** The workload (endpoint) port: the port traffic arrives on and the cluster name's port. */
   readonly port: number;
-  /** The address the application listens on. */
+  /** The address the application listens on (local mode: the proxy's LOCAL_APP_ADDRESS). */
   readonly address: string;
+  /** The workload (endpoint) address peers dial; equals `address` except in local mode. */
+  readonly workloadAddress: string;
   readonly protocol: Protocol;
   /** `host:servicePort` of every service this port backs, sorted. */
   readonly services: readonly string[];
@@ -28,6 +43,7 @@ export interface InboundPort {
  * service hostname) and warn.
  */
 export function inboundPorts(ctx: TranslateContext): InboundPort[] {
+  const appAddress = localAppAddress(ctx.proxy);
   const ips = new Set(ctx.proxy.ipAddresses);
   if (ips.size === 0) return [];
   const byPort = new Map<number, { address: string; protocol: Protocol; services: string[] }>();
@@ -59,7 +75,8 @@ export function inboundPorts(ctx: TranslateContext): InboundPort[] {
     .sort(([a], [b]) => a - b)
     .map(([port, value]) => ({
       port,
-      address: value.address,
+      address: appAddress ?? value.address,
+      workloadAddress: value.address,
       protocol: value.protocol,
       services: value.services.sort(),
     }));

@@ -11,7 +11,7 @@
  * DISABLE = the plaintext chain only. Under a workload-wide STRICT mode,
  * undeclared ports are closed instead of passed through.
  */
-import { type InboundPort, inboundPorts } from '../clusters/inbound-clusters.ts';
+import { type InboundPort, inboundPorts, localAppAddress } from '../clusters/inbound-clusters.ts';
 import { isHttpProtocol } from '../clusters/traffic-policy.ts';
 import type { TranslateContext } from '../context.ts';
 import { FILTER_NAMES, ORIGINAL_DST, TLS_INSPECTOR } from '../envoy/type-names.ts';
@@ -120,4 +120,21 @@ export function virtualInboundListener(ctx: TranslateContext): Body {
       filters: [tcpProxyFilter(fallback, fallback)],
     },
   };
+}
+
+/**
+ * Local mode only (see `localAppAddress`): one listener per inbound port,
+ * `inbound_IP_PORT`, bound on the workload address and port the mesh dials
+ * (no capture, so no original destination), with that port's chains; the
+ * inbound clusters deliver to the application on LOCAL_APP_ADDRESS.
+ */
+export function localInboundListeners(ctx: TranslateContext): Body[] {
+  if (localAppAddress(ctx.proxy) === undefined) return [];
+  return inboundPorts(ctx).map((port) => ({
+    name: `inbound_${port.workloadAddress}_${port.port}`,
+    address: socketAddress(port.workloadAddress, port.port),
+    trafficDirection: 'INBOUND',
+    listenerFilters: [{ name: FILTER_NAMES.tlsInspector, typedConfig: typed(TLS_INSPECTOR) }],
+    filterChains: inboundFilterChains(ctx, port),
+  }));
 }
