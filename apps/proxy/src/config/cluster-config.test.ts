@@ -107,6 +107,21 @@ describe('compileCluster', () => {
       staticCluster('c', [{ address: 'not-an-ip', port: 80 }]),
       'loadAssignment.endpoints[0].lbEndpoints[0].endpoint.address.socketAddress.address: must be an IP literal',
     ],
+    [
+      'bind config without a source address',
+      edsCluster('c', { upstreamBindConfig: {} }),
+      'upstreamBindConfig.sourceAddress: is required',
+    ],
+    [
+      'source address a hostname',
+      edsCluster('c', { upstreamBindConfig: { sourceAddress: { address: 'localhost' } } }),
+      'upstreamBindConfig.sourceAddress.address: must be an IP literal, got "localhost"',
+    ],
+    [
+      'fixed source port',
+      edsCluster('c', { upstreamBindConfig: { sourceAddress: { address: '127.0.0.6', portValue: 4000 } } }),
+      'upstreamBindConfig.sourceAddress.portValue: binding a fixed source port is not supported',
+    ],
   ])('rejects %s', (_name, body, expected) => {
     expect(problemsOf(body).join('\n')).toContain(expected);
   });
@@ -119,6 +134,17 @@ describe('compileCluster', () => {
     ],
   ])("accepts Istio's %s", (_name, body) => {
     expect(problemsOf(body)).toEqual([]);
+  });
+
+  it("reads upstreamBindConfig's source address (Istio's 127.0.0.6 on inbound clusters)", () => {
+    const result = compileCluster(
+      staticCluster('inbound|9080||', [{ address: '10.0.0.5', port: 9080 }], {
+        upstreamBindConfig: { sourceAddress: { address: '127.0.0.6', portValue: 0 } },
+      }),
+    );
+    expect(result.ok && result.value.sourceAddress).toBe('127.0.0.6');
+    const plain = compileCluster(edsCluster('c'));
+    expect(plain.ok && plain.value.sourceAddress).toBeUndefined();
   });
 
   it('collects every problem instead of stopping at the first', () => {

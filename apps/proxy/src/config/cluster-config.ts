@@ -4,6 +4,7 @@
  * circuit_breaker.proto, outlier_detection.proto and
  * envoy/extensions/upstreams/http/v3/http_protocol_options.proto.
  */
+import { isIP } from 'node:net';
 import { compileClusterLoadAssignment, type EndpointsConfig } from './endpoint-config.ts';
 import {
   anyTypeName,
@@ -15,6 +16,7 @@ import {
   readBody,
   readDurationMs,
   readEnum,
+  readInt,
   readString,
   readWrappedInt,
 } from './problems.ts';
@@ -73,6 +75,12 @@ export interface ClusterConfig {
   readonly socketMatches: readonly TransportSocketMatchConfig[];
   /** Endpoints given inline (STATIC, STRICT_DNS, LOGICAL_DNS). */
   readonly loadAssignment: EndpointsConfig | undefined;
+  /**
+   * `upstreamBindConfig.sourceAddress`: the local IP upstream connections
+   * bind to (Istio gives inbound clusters 127.0.0.6, which the capture rules
+   * let through instead of redirecting the proxy's call to its own pod IP).
+   */
+  readonly sourceAddress: string | undefined;
 }
 
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
@@ -159,6 +167,7 @@ export function compileCluster(body: Body): Compiled<ClusterConfig> {
     problems.add('loadAssignment', `is required for a ${type} cluster`);
   }
   // A STATIC cluster without loadAssignment is valid and empty (Istio's BlackHoleCluster): requests get 503 UH.
+  const sourceAddress = compileSourceAddress(body, problems);
 
   return problems.result({
     name,
@@ -177,7 +186,27 @@ export function compileCluster(body: Body): Compiled<ClusterConfig> {
     tls,
     socketMatches,
     loadAssignment,
+    sourceAddress,
   });
+}
+
+/** BindConfig.source_address is a SocketAddress (not an Address): `{address, portValue}`. */
+function compileSourceAddress(body: Body, problems: ProblemList): string | undefined {
+  const bind = readBody(body, 'upstreamBindConfig', '', problems);
+  if (!bind) return undefined;
+  const path = 'upstreamBindConfig.sourceAddress';
+  const source = readBody(bind, 'sourceAddress', 'upstreamBindConfig', problems);
+  if (!source) {
+    problems.add(path, 'is required');
+    return undefined;
+  }
+  const address = readString(source, 'address', path, problems) ?? '';
+  const port = readInt(source, 'portValue', path, problems, { min: 0, max: 65535 }) ?? 0;
+  if (isIP(address) === 0)
+    problems.add(`${path}.address`, `must be an IP literal, got ${JSON.stringify(address)}`);
+  else if (port !== 0) problems.add(`${path}.portValue`, 'binding a fixed source port is not supported');
+  else return address;
+  return undefined;
 }
 
 function compileCircuitBreakers(body: Body, problems: ProblemList): CircuitBreakerThresholds {

@@ -69,7 +69,13 @@ export function proxyTcp(config: TcpProxyConfig, downstream: Socket, services: T
   }
   upstreamHost = host.key;
   host.active++;
-  const socket = net.connect({ host: host.address, port: host.port, allowHalfOpen: true });
+  const localAddress = cluster.config.sourceAddress;
+  const socket = net.connect({
+    host: host.address,
+    port: host.port,
+    allowHalfOpen: true,
+    ...(localAddress ? { localAddress } : {}),
+  });
   upstream = socket;
   socket.setTimeout(cluster.config.connectTimeoutMs, () => {
     if (socket.connecting) socket.destroy(new Error('connect timeout'));

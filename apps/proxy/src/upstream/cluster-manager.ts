@@ -124,6 +124,7 @@ export class UpstreamCluster {
             connectTimeoutMs: this.config.connectTimeoutMs,
             maxConnections: this.config.circuitBreakers.maxConnections,
             tls: transport.tls,
+            localAddress: this.config.sourceAddress,
           });
       this.pools.set(host.key, pool);
     }

@@ -50,6 +50,8 @@ export interface UpstreamPoolOptions {
   readonly connectTimeoutMs: number;
   readonly maxConnections: number;
   readonly tls: { readonly sni: string | undefined; readonly alpn: readonly string[] } | undefined;
+  /** Local IP to bind connections to (the cluster's upstreamBindConfig). */
+  readonly localAddress?: string | undefined;
 }
 
 /** Pool of connections to one host. `close` lets in-flight requests finish. */
@@ -101,6 +103,7 @@ class Http1Pool implements UpstreamPool {
       pipelining: 1,
       // SNI comes from the cluster's UpstreamTlsContext.sni only (as Envoy without auto_sni), never from Host.
       connect: tls ? (opts, callback) => base({ ...opts, servername: tls.sni ?? '' }, callback) : base,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       keepAliveTimeout: 60_000,
       headersTimeout: 0,
       bodyTimeout: 0,
@@ -227,10 +230,12 @@ class Http2Pool implements UpstreamPool {
   private connect(): http2.ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
     const options = this.options;
-    const session = http2.connect(
-      origin(options),
-      options.tls ? { servername: options.tls.sni, rejectUnauthorized: false, ALPNProtocols: ['h2'] } : {},
-    );
+    const session = http2.connect(origin(options), {
+      ...(options.tls
+        ? { servername: options.tls.sni, rejectUnauthorized: false, ALPNProtocols: ['h2'] }
+        : {}),
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    });
     const timer = setTimeout(() => {
       session.destroy(new UpstreamError('CONNECT_TIMEOUT', 'upstream connect timeout'));
     }, options.connectTimeoutMs);

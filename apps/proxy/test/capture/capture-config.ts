@@ -31,8 +31,12 @@ export interface CaptureConfigSpec {
   readonly tcp: { readonly vip: string; readonly port: number; readonly upstream: Upstream };
   /** Where virtualInbound's default chain sends ports without their own chain. */
   readonly fallback: Upstream;
-  /** Inbound: connections to this workload's `port` go to `upstream` (the app). */
-  readonly inbound: { readonly port: number; readonly upstream: Upstream };
+  /**
+   * Inbound: connections to this workload's `port` go to `upstream` (the
+   * app), from `sourceAddress` when given (Istio: 127.0.0.6, so the
+   * proxy's call to its own pod IP is not captured again).
+   */
+  readonly inbound: { readonly port: number; readonly upstream: Upstream; readonly sourceAddress?: string };
 }
 
 const ORIGINAL_DST_FILTER = {
@@ -59,7 +63,13 @@ export function captureConfig(spec: CaptureConfigSpec): ConfigSet {
         lbPolicy: 'CLUSTER_PROVIDED',
         connectTimeout: { seconds: '1' },
       },
-      staticCluster(inboundCluster, [spec.inbound.upstream].map(endpoint)),
+      staticCluster(
+        inboundCluster,
+        [spec.inbound.upstream].map(endpoint),
+        spec.inbound.sourceAddress
+          ? { upstreamBindConfig: { sourceAddress: { address: spec.inbound.sourceAddress, portValue: 0 } } }
+          : {},
+      ),
     ],
     listeners: [
       {

@@ -128,7 +128,8 @@ async function start(argv: string[], ready: (line: string) => boolean, timeoutMs
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`exited ${code} before ready: ${argv.join(' ')}\n${started.stderr.join('')}`));
+      const output = [...started.lines.map((l) => JSON.stringify(l)), ...started.stderr].join('\n');
+      reject(new Error(`exited ${code} before ready: ${argv.join(' ')}\n${output}`));
     });
   });
   return started;
@@ -247,7 +248,8 @@ describe.skipIf(missing !== undefined)('traffic capture in network namespaces', 
               http: { hostname: 'backend.weft.test', port: 8080, upstream: { host: SVC_IP, port: 8080 } },
               tcp: { vip: VIP, port: 9000, upstream: { host: SVC_IP, port: 9000 } },
               fallback: { host: SVC_IP, port: 7000 },
-              inbound: { port: 8000, upstream: { host: '127.0.0.1', port: 8000 } },
+              // As Istio: the inbound cluster targets the pod IP, bound to source 127.0.0.6.
+              inbound: { port: 8000, upstream: { host: POD_IP, port: 8000 }, sourceAddress: '127.0.0.6' },
             }),
           ),
         ),
@@ -318,8 +320,8 @@ describe.skipIf(missing !== undefined)('traffic capture in network namespaces', 
       expect(await passthroughSessions()).toBe(before + 1);
     });
 
-    it('inbound TCP to the pod is redirected to 15006 and reaches the app over loopback', async () => {
-      expect(await peer(SVC, 'tcp-send', POD_IP, '8000', 'ping')).toEqual({ reply: 'app|127.0.0.1|ping' });
+    it('inbound TCP to the pod is redirected to 15006 and reaches the app from 127.0.0.6 (not captured again)', async () => {
+      expect(await peer(SVC, 'tcp-send', POD_IP, '8000', 'ping')).toEqual({ reply: 'app|127.0.0.6|ping' });
     });
 
     it('inbound TCP to an excluded port (15021) is not captured', async () => {
