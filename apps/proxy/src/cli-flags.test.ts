@@ -14,6 +14,10 @@ describe('parseFlags', () => {
       'virtualOutbound=127.0.0.1:16001',
       '--metadata',
       'LOCAL_APP_ADDRESS=127.0.1.2',
+      '--label',
+      'app=reviews',
+      '--label',
+      'version=v1',
     ]);
     expect(parsed.kind).toBe('ok');
     if (parsed.kind !== 'ok') return;
@@ -23,6 +27,7 @@ describe('parseFlags', () => {
       WORKLOAD_NAME: 'reviews-v1',
       INTERCEPTION_MODE: 'NONE',
       LOCAL_APP_ADDRESS: '127.0.1.2',
+      LABELS: { app: 'reviews', version: 'v1' },
     });
     expect(parsed.flags.listeners.get('virtualOutbound')).toEqual({ host: '127.0.0.1', port: 16001 });
     expect(parsed.flags.admin).toEqual({ host: '127.0.0.1', port: 15000 });
@@ -60,6 +65,11 @@ describe('parseFlags', () => {
       name: 'bad metadata',
       argv: ['--discovery', 'h:1', '--workload', 'w', '--metadata', 'novalue'],
       problem: '--metadata: expected KEY=VALUE',
+    },
+    {
+      name: 'bad label',
+      argv: ['--discovery', 'h:1', '--workload', 'w', '--label', '=x'],
+      problem: '--label: expected KEY=VALUE',
     },
     { name: 'unknown flag', argv: ['--bogus'], problem: "Unknown option '--bogus'" },
   ])('rejects $name', ({ argv, problem }) => {

@@ -28,6 +28,8 @@ Flags:
                             address (repeatable). E.g. --listener virtualOutbound=127.0.0.1:15001.
   --interception NONE|REDIRECT  INTERCEPTION_MODE metadata (default NONE: local mode, explicit
                             listeners; REDIRECT: iptables capture to 15001/15006).
+  --label KEY=VALUE         Workload label sent as node metadata LABELS (repeatable), as Istio's
+                            ISTIO_METAJSON_LABELS: selectors (Gateway, policies) match on them.
   --metadata KEY=VALUE      Extra node metadata sent to discovery (repeatable), e.g. local mode's
                             LOCAL_APP_ADDRESS=127.0.1.2 (where the application listens).
   --concurrency N           Worker processes sharing the listeners (SO_REUSEPORT; default 1). With
@@ -45,7 +47,8 @@ export interface ProxyFlags {
   readonly adsMode: 'sotw' | 'delta';
   readonly nodeId: string;
   readonly cluster: string;
-  readonly metadata: Record<string, string>;
+  /** Node metadata: strings, plus LABELS (an object) when --label was given. */
+  readonly metadata: Record<string, unknown>;
   readonly admin: { host: string; port: number };
   readonly listeners: Map<string, { host: string; port: number }>;
   readonly concurrency: number;
@@ -88,6 +91,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
         listener: { type: 'string', multiple: true, default: [] },
         interception: { type: 'string', default: 'NONE' },
         metadata: { type: 'string', multiple: true, default: [] },
+        label: { type: 'string', multiple: true, default: [] },
         concurrency: { type: 'string', default: '1' },
         'drain-time': { type: 'string', default: '5000' },
         'access-log': { type: 'boolean', default: false },
@@ -136,6 +140,12 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     if (eq <= 0) problems.push(`--metadata: expected KEY=VALUE, got ${JSON.stringify(spec)}`);
     else extraMetadata[spec.slice(0, eq)] = spec.slice(eq + 1);
   }
+  const labels: Record<string, string> = {};
+  for (const spec of (values.label as string[] | undefined) ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) problems.push(`--label: expected KEY=VALUE, got ${JSON.stringify(spec)}`);
+    else labels[spec.slice(0, eq)] = spec.slice(eq + 1);
+  }
   const interception = str('interception');
   if (interception !== 'NONE' && interception !== 'REDIRECT') {
     problems.push(`--interception: expected NONE or REDIRECT, got ${JSON.stringify(interception)}`);
@@ -167,6 +177,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
         INSTANCE_IPS: ip,
         INTERCEPTION_MODE: interception,
         ...extraMetadata,
+        ...(Object.keys(labels).length > 0 ? { LABELS: labels } : {}),
       },
       admin: admin!,
       listeners,
