@@ -90,7 +90,27 @@ export function createResilientInformer<T extends KubernetesObject>(
     }
     return result;
   };
-  const informer = new ListWatch<T>(options.path, new Watch(options.kubeConfig), list, false);
+  // ListWatch waits through delayFn before re-watching after a closed watch; a
+  // delay still pending at stop() never ends, so no watch opens after stop.
+  const delays = new Set<NodeJS.Timeout>();
+  const delayFn = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (stopped) return;
+      const delay = setTimeout(() => {
+        delays.delete(delay);
+        resolve();
+      }, ms);
+      delays.add(delay);
+    });
+  const informer = new ListWatch<T>(
+    options.path,
+    new Watch(options.kubeConfig),
+    list,
+    false,
+    undefined,
+    undefined,
+    { delayFn },
+  );
   informer.on('add', (object) => options.onEvent('add', object));
   informer.on('update', (object) => options.onEvent('update', object));
   informer.on('delete', (object) => options.onEvent('delete', object));
@@ -128,6 +148,8 @@ export function createResilientInformer<T extends KubernetesObject>(
     start: run,
     stop: async () => {
       stopped = true;
+      for (const delay of delays) clearTimeout(delay);
+      delays.clear();
       if (retry) clearTimeout(retry);
       retry = undefined;
       await informer.stop();
