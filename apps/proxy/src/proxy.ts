@@ -18,6 +18,7 @@ import {
   type TypeUrl,
 } from '@weft/xds';
 import { serverAddress, startAdminServer, type WorkerAdmin } from './admin/admin-server.ts';
+import type { SecretProvider } from './agent/secret-store.ts';
 import {
   createOriginalDstReader,
   loadSockoptBinding,
@@ -28,6 +29,7 @@ import { ListenerManager } from './listeners/listener-manager.ts';
 import { ListenerWarmer, rdsNames } from './listeners/listener-warming.ts';
 import type { TcpProxyServices } from './tcp/tcp-proxy.ts';
 import { type AccessLogRecord, ProxyTelemetry } from './telemetry/proxy-telemetry.ts';
+import { SecureContexts } from './tls/tls-runtime.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
 import { ConfigState, isProxyTypeUrl, type ProxyTypeUrl } from './xds/config-state.ts';
 import { RouteRetention } from './xds/route-retention.ts';
@@ -61,6 +63,8 @@ export interface ProxyOptions {
   readonly logLevel?: { get(): string; set(level: string): boolean };
   /** Bind listeners with SO_REUSEPORT (worker processes). */
   readonly reusePort?: boolean;
+  /** The identity agent's secrets (SDS default/ROOTCA); without them mesh TLS contexts are NACKed. */
+  readonly secrets?: SecretProvider;
   /** False in a multi-worker primary: it validates and serves admin, workers bind the listeners. */
   readonly bindListeners?: boolean;
   /** Called after a type's accepted set was applied (the primary forwards it to workers). */
@@ -110,7 +114,8 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
   const metrics = options.metrics ?? createMetrics({ serviceName: 'weft-proxy' });
   const telemetry = new ProxyTelemetry(metrics, now, options.accessLog);
   const state = new ConfigState();
-  const clusters = new ClusterManager({ now, random });
+  const secureContexts = new SecureContexts(options.secrets);
+  const clusters = new ClusterManager({ now, random, secureContexts });
   const retention = new RouteRetention(now, options.drainTimeMs ?? 5000);
   const services: ProxyServices & TcpProxyServices = {
     clusters,
@@ -134,9 +139,12 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     ...(options.listenerAddresses ? { addressOverrides: options.listenerAddresses } : {}),
     ...(options.drainTimeMs !== undefined ? { drainTimeMs: options.drainTimeMs } : {}),
     ...(options.reusePort ? { reusePort: true } : {}),
+    secureContexts,
     onEvent: (event) => {
       if (event.type === 'bind-failed')
         logger.error('listener bind failed', { listener: event.listener, detail: event.detail });
+      else if (event.type === 'tls-failed')
+        logger.warn('downstream TLS refused', { listener: event.listener, detail: event.detail });
       else logger.info(`listener ${event.type}`, { listener: event.listener, detail: event.detail });
     },
   });

@@ -90,17 +90,17 @@ describe('compileCluster', () => {
       'choiceCount: must be >= 2',
     ],
     [
-      'mTLS client certs',
+      'inline client certificates',
       edsCluster('c', {
         transportSocket: {
           name: 'tls',
           typedConfig: {
             '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
-            commonTlsContext: { tlsCertificateSdsSecretConfigs: [{ name: 'default' }] },
+            commonTlsContext: { tlsCertificates: [{ certificateChain: { inlineString: 'x' } }] },
           },
         },
       }),
-      'mTLS) are not supported yet',
+      'inline certificates are not supported (use SDS default)',
     ],
     [
       'bad static endpoint',

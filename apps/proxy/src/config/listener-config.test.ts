@@ -128,7 +128,7 @@ describe('compileListener', () => {
     [
       'downstream TLS',
       listener('l', 1, [{ ...filterChain(tcpProxy('c')), transportSocket: { name: 'tls' } }]),
-      'downstream TLS termination is not supported yet',
+      'filterChains[0].transportSocket: unsupported transport socket tls',
     ],
     [
       'unknown listener filter',

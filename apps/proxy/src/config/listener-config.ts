@@ -6,6 +6,7 @@
  * envoy/extensions/filters/network/http_connection_manager/v3 and
  * envoy/extensions/filters/network/tcp_proxy/v3.
  */
+import { compileDownstreamTlsContext, type DownstreamTlsConfig } from '../tls/tls-context-config.ts';
 import { readSocketAddress } from './endpoint-config.ts';
 import {
   CORS_FILTER,
@@ -96,6 +97,8 @@ export interface FilterChainConfig {
   readonly name: string;
   readonly match: FilterChainMatchConfig;
   readonly network: HttpConnectionManagerConfig | TcpProxyConfig;
+  /** Downstream TLS termination (the chain's DownstreamTlsContext transport socket), else plaintext. */
+  readonly tls: DownstreamTlsConfig | undefined;
 }
 
 export interface ListenerConfig {
@@ -189,8 +192,7 @@ function compileFilterChain(body: Body, path: string, problems: ProblemList): Fi
     applicationProtocols: readStrings(matchBody, 'applicationProtocols', matchPath, problems),
     serverNames: readStrings(matchBody, 'serverNames', matchPath, problems).map((s) => s.toLowerCase()),
   };
-  if (body.transportSocket)
-    problems.add(at(path, 'transportSocket'), 'downstream TLS termination is not supported yet');
+  const tls = compileChainTransportSocket(body, path, problems);
   const filters = readBodies(body, 'filters', path, problems);
   if (filters.length === 0) {
     problems.add(at(path, 'filters'), 'must not be empty');
@@ -217,7 +219,30 @@ function compileFilterChain(body: Body, path: string, problems: ProblemList): Fi
       : compileTcpProxy(config ?? {}, cfgPath, problems);
   });
   if (!network) return undefined;
-  return { name: readString(body, 'name', path, problems) ?? '', match, network };
+  return { name: readString(body, 'name', path, problems) ?? '', match, network, tls };
+}
+
+const DOWNSTREAM_TLS_TYPE = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+const RAW_BUFFER_TYPE = 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
+
+/** A filter chain's `transportSocket`: raw buffer (undefined) or a DownstreamTlsContext. */
+function compileChainTransportSocket(
+  body: Body,
+  path: string,
+  problems: ProblemList,
+): DownstreamTlsConfig | undefined {
+  const socket = readBody(body, 'transportSocket', path, problems);
+  if (!socket) return undefined;
+  const socketPath = at(path, 'transportSocket');
+  const config = readBody(socket, 'typedConfig', socketPath, problems);
+  const typeName = anyTypeName(config);
+  if (typeName === RAW_BUFFER_TYPE || (!config && socket.name === 'envoy.transport_sockets.raw_buffer'))
+    return undefined;
+  if (typeName !== DOWNSTREAM_TLS_TYPE || !config) {
+    problems.add(socketPath, `unsupported transport socket ${typeName ?? String(socket.name)}`);
+    return undefined;
+  }
+  return compileDownstreamTlsContext(config, at(socketPath, 'typedConfig'), problems);
 }
 
 function compileHcm(body: Body, path: string, problems: ProblemList): HttpConnectionManagerConfig {

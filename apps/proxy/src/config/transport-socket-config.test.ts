@@ -19,26 +19,43 @@ function endpoint(socketMatch?: Record<string, string>) {
 }
 
 describe('transportSocketMatches', () => {
-  it("accepts Istio's auto-mTLS matches, marking the mTLS one unavailable (no SDS yet)", () => {
+  it("accepts Istio's auto-mTLS matches: the mTLS one presents the agent's SDS certificate", () => {
     const cluster = compiledCluster({ transportSocketMatches: istioAutoMtlsMatches() });
-    expect(cluster.socketMatches.map((m) => [m.name, m.unavailable !== undefined])).toEqual([
-      ['tlsMode-istio', true],
-      ['tlsMode-disabled', false],
+    expect(cluster.socketMatches.map((m) => [m.name, m.unavailable, m.tls?.certificateSds])).toEqual([
+      ['tlsMode-istio', undefined, 'default'],
+      ['tlsMode-disabled', undefined, undefined],
     ]);
-    expect(cluster.socketMatches[0]!.unavailable).toContain(
-      'client certificates (mTLS) are not supported yet',
-    );
   });
 
   it.each([
-    ['an endpoint labelled tlsMode istio gets the unavailable mTLS transport', { tlsMode: 'istio' }, true],
-    ['an endpoint without metadata gets plaintext', undefined, false],
-    ['an endpoint with another tlsMode gets plaintext', { tlsMode: 'disabled' }, false],
-  ])('%s', (_name, metadata, unavailable) => {
+    ['an endpoint labelled tlsMode istio gets mTLS', { tlsMode: 'istio' }, 'default'],
+    ['an endpoint without metadata gets plaintext', undefined, undefined],
+    ['an endpoint with another tlsMode gets plaintext', { tlsMode: 'disabled' }, undefined],
+  ])('%s', (_name, metadata, certificateSds) => {
     const cluster = compiledCluster({ transportSocketMatches: istioAutoMtlsMatches() });
     const choice = chooseTransport(cluster.socketMatches, cluster.tls, endpoint(metadata));
-    expect(choice.unavailable !== undefined).toBe(unavailable);
-    expect(choice.tls).toBeUndefined();
+    expect(choice.unavailable).toBeUndefined();
+    expect(choice.tls?.certificateSds).toBe(certificateSds);
+  });
+
+  it('marks a match naming an SDS secret the agent does not serve unavailable', () => {
+    const [mtls] = istioAutoMtlsMatches();
+    const body = mtls as { transportSocket: { typedConfig: Record<string, unknown> } };
+    const cluster = compiledCluster({
+      transportSocketMatches: [
+        {
+          ...mtls,
+          transportSocket: {
+            ...body.transportSocket,
+            typedConfig: {
+              ...body.transportSocket.typedConfig,
+              commonTlsContext: { tlsCertificateSdsSecretConfigs: [{ name: 'file-cert' }] },
+            },
+          },
+        },
+      ],
+    });
+    expect(cluster.socketMatches[0]!.unavailable).toContain('unknown SDS secret file-cert');
   });
 
   it("falls back to the cluster's transportSocket when no match applies", () => {
@@ -53,7 +70,7 @@ describe('transportSocketMatches', () => {
       transportSocketMatches: [istioAutoMtlsMatches()[0]],
     });
     expect(chooseTransport(cluster.socketMatches, cluster.tls, endpoint())).toEqual({
-      tls: { sni: 'a.example', alpn: [] },
+      tls: { sni: 'a.example', alpn: [], certificateSds: undefined, validation: undefined },
       unavailable: undefined,
     });
   });

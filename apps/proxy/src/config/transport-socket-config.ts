@@ -5,13 +5,14 @@
  * whose metadata `envoy.transport_socket_match` says `tlsMode: istio`,
  * `tlsMode-disabled` (plaintext) for the rest).
  *
- * A match whose socket needs what Weft lacks (client certificates,
- * certificate validation: SDS and mTLS come later) is kept but marked
- * `unavailable`; endpoints that select it fail to connect (503 UF) with
+ * Certificates and validation come from the identity agent by SDS name
+ * (`default`, `ROOTCA`; see tls/tls-context-config.ts). A match whose
+ * socket needs what Weft lacks is kept but marked `unavailable`; endpoints that select it fail to connect (503 UF) with
  * that reason, while the cluster's other endpoints serve. Envoy picks the
  * first match whose every `match` key equals the endpoint's metadata
  * value; no match falls back to the cluster's `transportSocket`.
  */
+import { compileCommonTlsContext, type TlsCertificatesConfig } from '../tls/tls-context-config.ts';
 import type { EndpointConfig } from './endpoint-config.ts';
 import {
   anyTypeName,
@@ -24,9 +25,9 @@ import {
   readString,
 } from './problems.ts';
 
-export interface UpstreamTlsConfig {
+/** TLS toward an upstream: SNI, ALPN, and (mesh mTLS) the SDS certificate and ROOTCA validation. */
+export interface UpstreamTlsConfig extends TlsCertificatesConfig {
   readonly sni: string | undefined;
-  readonly alpn: readonly string[];
 }
 
 /** How one endpoint is reached: plaintext (`tls` undefined), TLS, or not at all (`unavailable`). */
@@ -62,26 +63,8 @@ export function compileTransportSocket(
   }
   const tlsPath = at(path, 'typedConfig');
   const common = readBody(config, 'commonTlsContext', tlsPath, problems) ?? {};
-  for (const field of ['tlsCertificates', 'tlsCertificateSdsSecretConfigs']) {
-    if (Array.isArray(common[field]) && (common[field] as unknown[]).length > 0) {
-      problems.add(
-        at(at(tlsPath, 'commonTlsContext'), field),
-        'client certificates (mTLS) are not supported yet',
-      );
-    }
-  }
-  for (const field of [
-    'validationContext',
-    'validationContextSdsSecretConfig',
-    'combinedValidationContext',
-  ]) {
-    if (common[field])
-      problems.add(at(at(tlsPath, 'commonTlsContext'), field), 'certificate validation is not supported yet');
-  }
-  const alpn = Array.isArray(common.alpnProtocols)
-    ? common.alpnProtocols.filter((p) => typeof p === 'string')
-    : [];
-  return { sni: readString(config, 'sni', tlsPath, problems) || undefined, alpn };
+  const certificates = compileCommonTlsContext(common, at(tlsPath, 'commonTlsContext'), problems);
+  return { ...certificates, sni: readString(config, 'sni', tlsPath, problems) || undefined };
 }
 
 /**

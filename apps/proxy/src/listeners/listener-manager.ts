@@ -32,6 +32,7 @@ import {
 import type { FilterChainConfig, ListenerConfig } from '../config/listener-config.ts';
 import { HttpConnectionManagerRuntime, type ProxyServices } from '../http/http-connection-manager.ts';
 import { proxyTcp, type TcpProxyServices } from '../tcp/tcp-proxy.ts';
+import { SecureContexts, terminateTls } from '../tls/tls-runtime.ts';
 import { chainsForPort, needsSniff, selectFilterChain } from './filter-chain-selector.ts';
 import { NO_DATA, type SniffResult, sniff } from './protocol-sniffer.ts';
 import { ReplaySocket } from './replay-socket.ts';
@@ -48,9 +49,11 @@ export interface ListenerManagerOptions {
   readonly originalDestination?: OriginalDstReader;
   /** How long to wait for a connection's first bytes before treating it as raw TCP (default 5 s). */
   readonly sniffTimeoutMs?: number;
-  /** Reports bind failures and other listener events. */
+  /** Certificates for filter chains that terminate TLS (from the identity agent). */
+  readonly secureContexts?: SecureContexts;
+  /** Reports bind failures, refused TLS handshakes and other listener events. */
   readonly onEvent?: (event: {
-    type: 'bound' | 'bind-failed' | 'removed';
+    type: 'bound' | 'bind-failed' | 'removed' | 'tls-failed';
     listener: string;
     detail?: string;
   }) => void;
@@ -203,6 +206,10 @@ class ActiveListener implements ConnectionTarget {
     runtime.sockets.add(socket);
     socket.once('close', () => runtime.sockets.delete(socket));
     const network = chain.network;
+    if (chain.tls) {
+      this.manager.serveTls(socket, chain, runtime.hcm, config.name);
+      return;
+    }
     if (network.kind === 'tcp') {
       proxyTcp(network, socket, this.manager.services);
       return;
@@ -259,6 +266,7 @@ export class ListenerManager {
   private wildcardByPort = new Map<number, ActiveListener>();
   private readonly draining = new Set<ChainRuntime>();
   private readonly drainTimeMs: number;
+  private readonly secureContexts: SecureContexts;
 
   constructor(options: ListenerManagerOptions) {
     this.options = options;
@@ -267,6 +275,36 @@ export class ListenerManager {
     this.drainTimeMs = options.drainTimeMs ?? 5000;
     this.sniffTimeoutMs = options.sniffTimeoutMs ?? 5000;
     this.reusePort = options.reusePort ?? false;
+    this.secureContexts = options.secureContexts ?? new SecureContexts(undefined);
+  }
+
+  /**
+   * Terminates TLS on a chain with a DownstreamTlsContext (the sniffed
+   * ClientHello is still readable from `socket`), then serves the decrypted
+   * stream: HTTP/2 when ALPN chose h2, else HTTP/1; or the TCP proxy.
+   */
+  serveTls(
+    socket: Socket,
+    chain: FilterChainConfig,
+    hcm: HttpConnectionManagerRuntime | undefined,
+    listener: string,
+  ): void {
+    const tlsConfig = chain.tls!;
+    const network = chain.network;
+    terminateTls(
+      new ReplaySocket(socket, Buffer.alloc(0)),
+      socket,
+      tlsConfig,
+      this.secureContexts,
+      (secure) => {
+        if (network.kind === 'tcp') proxyTcp(network, secure, this.services);
+        else if (secure.alpnProtocol === 'h2' || network.codecType === 'HTTP2') hcm!.handleHttp2(secure);
+        else hcm!.handleHttp1(secure);
+      },
+      (reason) =>
+        this.options.onEvent?.({ type: 'tls-failed', listener, detail: `${chain.name}: ${reason}` }),
+    );
+    socket.resume();
   }
 
   /** The address a listener is bound to (after overrides; port 0 resolved), or undefined. */

@@ -8,6 +8,7 @@
 import type { ClusterConfig } from '../config/cluster-config.ts';
 import type { EndpointsConfig } from '../config/endpoint-config.ts';
 import { chooseTransport } from '../config/transport-socket-config.ts';
+import { meshTlsConnect, SecureContexts } from '../tls/tls-runtime.ts';
 import { type Host, HostSet } from './host-set.ts';
 import { createUnavailablePool, createUpstreamPool, type UpstreamPool } from './upstream-pool.ts';
 
@@ -124,6 +125,7 @@ export class UpstreamCluster {
             connectTimeoutMs: this.config.connectTimeoutMs,
             maxConnections: this.config.circuitBreakers.maxConnections,
             tls: transport.tls,
+            tlsConnect: meshTlsConnect(transport.tls, this.manager.secureContexts),
             localAddress: this.config.sourceAddress,
           });
       this.pools.set(host.key, pool);
@@ -180,6 +182,8 @@ export class UpstreamCluster {
 export interface ClusterManagerOptions {
   readonly now?: () => number;
   readonly random?: () => number;
+  /** Secure contexts from the identity agent (mesh mTLS toward upstreams). */
+  readonly secureContexts?: SecureContexts;
 }
 
 /** All live clusters by name. */
@@ -188,8 +192,11 @@ export class ClusterManager {
   private readonly clusters = new Map<string, UpstreamCluster>();
   private endpoints = new Map<string, EndpointsConfig>();
 
+  readonly secureContexts: SecureContexts;
+
   constructor(options: ClusterManagerOptions = {}) {
     this.hostSetOptions = { now: options.now ?? Date.now, random: options.random ?? Math.random };
+    this.secureContexts = options.secureContexts ?? new SecureContexts(undefined);
   }
 
   get(name: string): UpstreamCluster | undefined {

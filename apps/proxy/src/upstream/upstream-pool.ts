@@ -8,6 +8,7 @@ import http2 from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { buildConnector, Pool } from 'undici';
+import { http2TlsConnection, type TlsConnectOptions, tlsConnector } from '../tls/upstream-connector.ts';
 import { classifyUpstreamError, UpstreamError } from './upstream-errors.ts';
 
 /** Outgoing header values; names lowercased. */
@@ -50,6 +51,8 @@ export interface UpstreamPoolOptions {
   readonly connectTimeoutMs: number;
   readonly maxConnections: number;
   readonly tls: { readonly sni: string | undefined; readonly alpn: readonly string[] } | undefined;
+  /** Mesh TLS (certificates and verification from the identity agent): per-connection TLS options. */
+  readonly tlsConnect?: TlsConnectOptions | undefined;
   /** Local IP to bind connections to (the cluster's upstreamBindConfig). */
   readonly localAddress?: string | undefined;
 }
@@ -102,7 +105,11 @@ class Http1Pool implements UpstreamPool {
       connections: options.maxConnections,
       pipelining: 1,
       // SNI comes from the cluster's UpstreamTlsContext.sni only (as Envoy without auto_sni), never from Host.
-      connect: tls ? (opts, callback) => base({ ...opts, servername: tls.sni ?? '' }, callback) : base,
+      connect: options.tlsConnect
+        ? tlsConnector(options.tlsConnect, ['http/1.1'], options.connectTimeoutMs)
+        : tls
+          ? (opts, callback) => base({ ...opts, servername: tls.sni ?? '' }, callback)
+          : base,
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       keepAliveTimeout: 60_000,
       headersTimeout: 0,
@@ -231,7 +238,17 @@ class Http2Pool implements UpstreamPool {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
     const options = this.options;
     const session = http2.connect(origin(options), {
-      ...(options.tls
+      ...(options.tlsConnect
+        ? {
+            createConnection: http2TlsConnection(
+              options.tlsConnect,
+              options.address,
+              options.port,
+              options.localAddress,
+            ),
+          }
+        : {}),
+      ...(options.tls && !options.tlsConnect
         ? { servername: options.tls.sni, rejectUnauthorized: false, ALPNProtocols: ['h2'] }
         : {}),
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),

@@ -1,0 +1,215 @@
+/**
+ * TLS at run time: secure contexts built from the agent's current secrets
+ * (one per secrets version, so a rotation reaches the next handshake and
+ * never an open connection), downstream termination with client
+ * certificate and SPIFFE SAN checks, and upstream connection options with
+ * the server's SAN checked against the cluster's matchers.
+ *
+ * The verified peer identity is stored on the TLS socket (`peerIdentityOf`)
+ * for routing, RBAC, XFCC, metrics and access logs.
+ */
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import type { SecretProvider } from '../agent/secret-store.ts';
+import {
+  type DownstreamTlsConfig,
+  parseSubjectAltNames,
+  sanAccepted,
+  type TlsCertificatesConfig,
+} from './tls-context-config.ts';
+
+const PEER = Symbol.for('weft.peerIdentity');
+
+/** What the proxy knows of a downstream TLS peer. */
+export interface PeerIdentity {
+  /** The URI SAN (SPIFFE ID) of a verified client certificate. */
+  readonly principal: string | undefined;
+  /** True when the client presented a certificate that chained to ROOTCA and passed the SAN check. */
+  readonly authenticated: boolean;
+  /** PEM of the client leaf (for XFCC `Cert`, never logged), and its SHA-256 fingerprint. */
+  readonly certHash: string | undefined;
+  readonly subject: string;
+  readonly dnsSans: readonly string[];
+  readonly sni: string | undefined;
+  readonly alpn: string | undefined;
+  /** Addresses of the raw connection (the TLS socket may wrap a JS stream). */
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+}
+
+/** The identity attached to a (TLS) socket, or to the socket behind an HTTP/2 compat socket proxy. */
+export function peerIdentityOf(socket: unknown): PeerIdentity | undefined {
+  if (!socket || typeof socket !== 'object') return undefined;
+  return (socket as Record<symbol, PeerIdentity | undefined>)[PEER];
+}
+
+function setPeerIdentity(socket: object, identity: PeerIdentity): void {
+  (socket as Record<symbol, PeerIdentity>)[PEER] = identity;
+}
+
+/** Raised when a TLS context names a secret the agent does not have (yet). */
+export class TlsSecretError extends Error {
+  readonly code = 'secret-unavailable';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TlsSecretError';
+  }
+}
+
+/** Builds and caches secure contexts from the agent's secrets. */
+export class SecureContexts {
+  readonly secrets: SecretProvider | undefined;
+  private cached: { version: number; key: string; context: tls.SecureContext } | undefined;
+
+  constructor(secrets: SecretProvider | undefined) {
+    this.secrets = secrets;
+  }
+
+  /** The context for `config` now; throws TlsSecretError when a needed secret is missing. */
+  context(config: TlsCertificatesConfig): tls.SecureContext {
+    const secrets = this.secrets;
+    if (!secrets) throw new TlsSecretError('the proxy has no identity agent (start it with --ca-addr)');
+    const key = `${config.certificateSds ?? ''}|${config.validation ? 'ROOTCA' : ''}`;
+    if (this.cached?.version === secrets.version && this.cached.key === key) return this.cached.context;
+    const options: tls.SecureContextOptions = {};
+    if (config.certificateSds) {
+      const cert = secrets.certificate();
+      if (!cert) throw new TlsSecretError('SDS secret default is not ready (no certificate from the CA yet)');
+      options.cert = cert.certChainPem;
+      options.key = cert.privateKeyPem;
+    }
+    if (config.validation) {
+      const roots = secrets.trustBundle();
+      if (!roots) throw new TlsSecretError('SDS secret ROOTCA is not ready');
+      options.ca = roots;
+    }
+    const context = tls.createSecureContext(options);
+    this.cached = { version: secrets.version, key, context };
+    return context;
+  }
+}
+
+/**
+ * Terminates TLS on `socket` (bytes already sniffed must still be readable
+ * from it). Calls `onSecure` with the decrypted stream once the handshake
+ * and the peer checks pass; otherwise destroys the connection and reports
+ * why through `onFail`.
+ */
+export function terminateTls(
+  socket: Duplex,
+  raw: {
+    remoteAddress?: string | undefined;
+    remotePort?: number | undefined;
+    localAddress?: string | undefined;
+    localPort?: number | undefined;
+  },
+  config: DownstreamTlsConfig,
+  contexts: SecureContexts,
+  onSecure: (secure: tls.TLSSocket, peer: PeerIdentity) => void,
+  onFail: (reason: string) => void,
+): void {
+  let secureContext: tls.SecureContext;
+  try {
+    secureContext = contexts.context(config);
+  } catch (error) {
+    socket.destroy();
+    onFail((error as Error).message);
+    return;
+  }
+  const secure = new tls.TLSSocket(socket, {
+    isServer: true,
+    secureContext,
+    requestCert: config.validation !== undefined,
+    rejectUnauthorized: false,
+    ...(config.alpn.length > 0 ? { ALPNProtocols: [...config.alpn] } : {}),
+  });
+  const fail = (reason: string): void => {
+    secure.destroy();
+    socket.destroy();
+    onFail(reason);
+  };
+  secure.once('error', (error) => fail(`TLS handshake failed: ${error.message}`));
+  secure.once('secure', () => {
+    const cert = secure.getPeerCertificate();
+    const presented = cert !== undefined && Object.keys(cert).length > 0;
+    if (config.requireClientCertificate && !presented) return fail('no client certificate');
+    if (presented && !secure.authorized)
+      return fail(`client certificate rejected: ${String(secure.authorizationError)}`);
+    const sans = presented ? parseSubjectAltNames(cert.subjectaltname) : [];
+    if (presented && config.validation && !sanAccepted(config.validation.sanMatchers, sans))
+      return fail(`client certificate SAN ${cert.subjectaltname ?? '(none)'} does not match`);
+    const uri = sans.find((s) => s.type === 'URI')?.value;
+    const servername = (secure as unknown as { servername?: string | false }).servername;
+    const identity: PeerIdentity = {
+      principal: presented ? uri : undefined,
+      authenticated: presented,
+      certHash: presented ? cert.fingerprint256.replaceAll(':', '').toLowerCase() : undefined,
+      subject: presented ? subjectString(cert.subject) : '',
+      dnsSans: sans.filter((s) => s.type === 'DNS').map((s) => s.value),
+      sni: servername || undefined,
+      alpn: secure.alpnProtocol || undefined,
+      remoteAddress: raw.remoteAddress,
+      remotePort: raw.remotePort,
+      localAddress: raw.localAddress,
+      localPort: raw.localPort,
+    };
+    setPeerIdentity(secure, identity);
+    secure.removeAllListeners('error');
+    secure.on('error', () => secure.destroy());
+    onSecure(secure, identity);
+  });
+}
+
+function subjectString(subject: tls.PeerCertificate['subject'] | undefined): string {
+  if (!subject) return '';
+  return Object.entries(subject)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`)
+    .join(',');
+}
+
+/**
+ * `tls.connect` options for an upstream with `config`: the agent's
+ * certificate, the ROOTCA bundle, SNI, ALPN, and the server's SAN checked
+ * against the matchers instead of the host name. Throws TlsSecretError when
+ * a secret is missing (the caller fails the connection as UF).
+ */
+export function upstreamTlsOptions(
+  config: TlsCertificatesConfig & { readonly sni: string | undefined },
+  contexts: SecureContexts,
+  defaultAlpn: readonly string[],
+): tls.ConnectionOptions {
+  const needsSecrets = config.certificateSds !== undefined || config.validation !== undefined;
+  // The pool's own protocol is offered (the codec is the cluster's, whatever the context lists).
+  const alpn = defaultAlpn.length > 0 ? defaultAlpn : config.alpn;
+  const validation = config.validation;
+  return {
+    ...(needsSecrets ? { secureContext: contexts.context(config) } : {}),
+    servername: config.sni ?? '',
+    ALPNProtocols: [...alpn],
+    // Envoy verifies the server only when a validation context is configured.
+    rejectUnauthorized: validation !== undefined,
+    checkServerIdentity: (_host, cert) => {
+      if (!validation) return undefined;
+      const sans = parseSubjectAltNames(cert.subjectaltname);
+      if (sanAccepted(validation.sanMatchers, sans)) return undefined;
+      return new Error(
+        `upstream certificate SAN ${cert.subjectaltname ?? '(none)'} matches none of the expected names`,
+      );
+    },
+  };
+}
+
+/**
+ * The per-connection TLS options of an upstream transport that needs the
+ * agent (a certificate to present or a validation context), else undefined
+ * (plaintext, or TLS without verification as before).
+ */
+export function meshTlsConnect(
+  config: (TlsCertificatesConfig & { readonly sni: string | undefined }) | undefined,
+  contexts: SecureContexts,
+): ((alpn: readonly string[]) => tls.ConnectionOptions) | undefined {
+  if (!config || (config.certificateSds === undefined && config.validation === undefined)) return undefined;
+  return (alpn) => upstreamTlsOptions(config, contexts, alpn);
+}
