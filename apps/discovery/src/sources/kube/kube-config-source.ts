@@ -31,10 +31,10 @@ import type { ConfigSource } from '../config-source.ts';
 import { createIstioObjectTracker } from './istio-object-tracker.ts';
 import { ISTIO_GROUPS, type IstioWatchPlan, planIstioWatches, type ServedGroup } from './kube-kinds.ts';
 import {
+  createServiceEntryBuilder,
   type KubernetesInventory,
   type KubernetesLabelledInput,
   type KubernetesPodInput,
-  serviceEntriesFromKubernetes,
 } from './kube-service-entries.ts';
 import {
   type BackoffOptions,
@@ -100,6 +100,7 @@ export function createKubeConfigSource(options: KubeConfigSourceOptions): Config
   const random = options.random ?? Math.random;
   const debounceMs = options.debounceMs ?? 10;
   const tracker = createIstioObjectTracker();
+  const buildServiceEntries = createServiceEntryBuilder(options.mesh);
   const informers: ResilientInformer<Item>[] = [];
   let ready = false;
   let stopped = false;
@@ -162,9 +163,7 @@ export function createKubeConfigSource(options: KubeConfigSourceOptions): Config
     const istioEntries = new Set(
       istio.filter((o) => o.kind === 'ServiceEntry').map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
     );
-    const generated = serviceEntriesFromKubernetes(inventory, options.mesh, (ns, name) =>
-      istioEntries.has(`${ns}/${name}`),
-    );
+    const generated = buildServiceEntries(inventory, (ns, name) => istioEntries.has(`${ns}/${name}`));
     options.store.replaceAll(KUBE_SOURCE_ID, [...istio, ...generated]);
     const problems = tracker.problems();
     const text = JSON.stringify(problems);

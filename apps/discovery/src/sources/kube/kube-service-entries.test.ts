@@ -6,6 +6,7 @@ import {
 } from '@weft/config';
 import { describe, expect, it } from 'vitest';
 import {
+  createServiceEntryBuilder,
   type KubernetesInventory,
   type KubernetesLabelledInput,
   type KubernetesPodInput,
@@ -135,6 +136,27 @@ describe('serviceEntriesFromKubernetes', () => {
       (ns, name) => ns === 'shop' && name === 'web',
     );
     expect(entry?.metadata.name).toBe('web~kubernetes');
+  });
+});
+
+describe('createServiceEntryBuilder', () => {
+  it('reuses an entry while its inputs are the same objects, and rebuilds it when its pod changes', () => {
+    const podA = { metadata: { name: 'web-a', namespace: 'shop', labels: { version: 'v1' } } };
+    const parts = {
+      services: [service('web'), service('api')],
+      slices: [slice('web', [{ ip: '10.1.0.1', pod: 'web-a' }]), slice('api', [{ ip: '10.1.0.9' }])],
+      pods: [podA],
+    };
+    const build = createServiceEntryBuilder(mesh);
+    const [api1, web1] = build(inventory(parts));
+    const [api2, web2] = build(inventory(parts));
+    expect(api2).toBe(api1);
+    expect(web2).toBe(web1);
+    parts.pods = [{ metadata: { ...podA.metadata, labels: { version: 'v2' } } }];
+    const [api3, web3] = build(inventory(parts));
+    expect(api3).toBe(api1);
+    expect(web3).not.toBe(web1);
+    expect(web3?.spec.endpoints?.[0]?.labels).toEqual({ version: 'v2' });
   });
 });
 

@@ -107,6 +107,130 @@ function inlineEndpoints(endpoints: readonly Endpoint[]): WorkloadEntrySpec[] {
   return [...byWorkload.values()];
 }
 
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The ServiceEntry standing for one Service with its (sorted) EndpointSlices. */
+function serviceEntryOf(
+  input: KubernetesServiceInput,
+  slices: readonly KubernetesEndpointSliceInput[],
+  inventory: KubernetesInventory,
+  mesh: MeshConfig,
+  taken: boolean,
+): ServiceEntry {
+  const { name, namespace } = input.metadata;
+  const service = serviceFromKubernetes(input, mesh);
+  const pods = (ns: string, pod: string) => podInfoOf(inventory, ns, pod);
+  const endpoints = slices.flatMap((slice) => endpointsFromEndpointSlice(slice, service, pods));
+  const external = input.spec.type === 'ExternalName' && input.spec.externalName;
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: {
+      name: taken ? `${name}~kubernetes` : name,
+      namespace,
+      ...(input.metadata.labels ? { labels: { ...input.metadata.labels } } : {}),
+      annotations: { [GENERATED_FROM_ANNOTATION]: `Service ${namespace}/${name}` },
+    },
+    spec: {
+      hosts: [service.hostname],
+      addresses: service.addresses,
+      ports: service.ports.map((port) => ({
+        name: port.name,
+        number: port.number,
+        protocol: port.protocol,
+        ...(port.targetPort === undefined ? {} : { targetPort: port.targetPort }),
+      })),
+      location: 'MESH_INTERNAL',
+      resolution: service.resolution,
+      exportTo: service.exportTo,
+      endpoints: external ? [{ address: external }] : inlineEndpoints(endpoints),
+    },
+  };
+}
+
+/**
+ * Everything a Service's entry is computed from, as object identities: the
+ * Service, its slices, and each endpoint's pod, node and namespace. Informer
+ * caches replace an object on every change, so equal identities mean an
+ * unchanged entry.
+ */
+function dependenciesOf(
+  input: KubernetesServiceInput,
+  slices: readonly KubernetesEndpointSliceInput[],
+  inventory: KubernetesInventory,
+  taken: boolean,
+): unknown[] {
+  const deps: unknown[] = [input, taken, ...slices];
+  for (const slice of slices) {
+    for (const endpoint of slice.endpoints ?? []) {
+      const ref = endpoint.targetRef;
+      if (ref?.kind !== 'Pod' || !ref.name) continue;
+      const namespace = ref.namespace ?? slice.metadata.namespace;
+      const pod = inventory.pod(namespace, ref.name);
+      const nodeName = pod?.spec?.nodeName;
+      deps.push(pod, nodeName ? inventory.node(nodeName) : undefined, inventory.namespace(namespace));
+    }
+  }
+  return deps;
+}
+
+function sameDependencies(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+/** Builds the ServiceEntries of an inventory; see `serviceEntriesFromKubernetes`. */
+export type ServiceEntryBuilder = (
+  inventory: KubernetesInventory,
+  taken?: (namespace: string, name: string) => boolean,
+) => ServiceEntry[];
+
+/**
+ * A `serviceEntriesFromKubernetes` that remembers each Service's entry and
+ * reuses it while none of its inputs changed (by object identity, as
+ * informer caches replace changed objects), so a pod status update costs one
+ * Service's work, not the whole cluster's.
+ */
+export function createServiceEntryBuilder(mesh: MeshConfig): ServiceEntryBuilder {
+  let cache = new Map<string, { deps: unknown[]; entry: ServiceEntry }>();
+  return (inventory, taken = () => false) => {
+    const slicesByService = new Map<string, KubernetesEndpointSliceInput[]>();
+    for (const slice of inventory.endpointSlices) {
+      const owner = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+      if (owner === undefined) continue;
+      const key = `${slice.metadata.namespace}/${owner}`;
+      const list = slicesByService.get(key) ?? [];
+      list.push(slice);
+      slicesByService.set(key, list);
+    }
+    const next = new Map<string, { deps: unknown[]; entry: ServiceEntry }>();
+    const entries: ServiceEntry[] = [];
+    for (const input of inventory.services) {
+      const { name, namespace } = input.metadata;
+      const key = `${namespace}/${name}`;
+      const slices = [...(slicesByService.get(key) ?? [])].sort((a, b) =>
+        compareText(a.metadata.name, b.metadata.name),
+      );
+      const isTaken = taken(namespace, name);
+      const deps = dependenciesOf(input, slices, inventory, isTaken);
+      const cached = cache.get(key);
+      const entry =
+        cached && sameDependencies(cached.deps, deps)
+          ? cached.entry
+          : serviceEntryOf(input, slices, inventory, mesh, isTaken);
+      next.set(key, { deps, entry });
+      entries.push(entry);
+    }
+    cache = next;
+    return entries.sort(
+      (a, b) =>
+        compareText(a.metadata.namespace, b.metadata.namespace) ||
+        compareText(a.metadata.name, b.metadata.name),
+    );
+  };
+}
+
 /**
  * One ServiceEntry per Kubernetes Service: host `name.namespace.svc.<domainSuffix>`,
  * ClusterIP addresses, ports with Istio's protocol selection and numeric
@@ -123,53 +247,5 @@ export function serviceEntriesFromKubernetes(
   mesh: MeshConfig,
   taken: (namespace: string, name: string) => boolean = () => false,
 ): ServiceEntry[] {
-  const slicesByService = new Map<string, KubernetesEndpointSliceInput[]>();
-  for (const slice of inventory.endpointSlices) {
-    const owner = slice.metadata.labels?.[SERVICE_NAME_LABEL];
-    if (owner === undefined) continue;
-    const key = `${slice.metadata.namespace}/${owner}`;
-    const list = slicesByService.get(key) ?? [];
-    list.push(slice);
-    slicesByService.set(key, list);
-  }
-  const pods = (namespace: string, name: string) => podInfoOf(inventory, namespace, name);
-  const entries: ServiceEntry[] = [];
-  for (const input of inventory.services) {
-    const { name, namespace } = input.metadata;
-    const service = serviceFromKubernetes(input, mesh);
-    const slices = [...(slicesByService.get(`${namespace}/${name}`) ?? [])].sort((a, b) =>
-      a.metadata.name.localeCompare(b.metadata.name),
-    );
-    const endpoints = slices.flatMap((slice) => endpointsFromEndpointSlice(slice, service, pods));
-    const external = input.spec.type === 'ExternalName' && input.spec.externalName;
-    entries.push({
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'ServiceEntry',
-      metadata: {
-        name: taken(namespace, name) ? `${name}~kubernetes` : name,
-        namespace,
-        ...(input.metadata.labels ? { labels: { ...input.metadata.labels } } : {}),
-        annotations: { [GENERATED_FROM_ANNOTATION]: `Service ${namespace}/${name}` },
-      },
-      spec: {
-        hosts: [service.hostname],
-        addresses: service.addresses,
-        ports: service.ports.map((port) => ({
-          name: port.name,
-          number: port.number,
-          protocol: port.protocol,
-          ...(port.targetPort === undefined ? {} : { targetPort: port.targetPort }),
-        })),
-        location: 'MESH_INTERNAL',
-        resolution: service.resolution,
-        exportTo: service.exportTo,
-        endpoints: external ? [{ address: external }] : inlineEndpoints(endpoints),
-      },
-    });
-  }
-  return entries.sort(
-    (a, b) =>
-      a.metadata.namespace.localeCompare(b.metadata.namespace) ||
-      a.metadata.name.localeCompare(b.metadata.name),
-  );
+  return createServiceEntryBuilder(mesh)(inventory, taken);
 }
