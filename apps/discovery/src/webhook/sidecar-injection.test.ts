@@ -76,7 +76,7 @@ describe('decideInjection', () => {
       },
     );
     const proxy = decision.inject ? decision.patch.find((op) => op.path === '/spec/containers/-') : undefined;
-    expect((proxy?.value as { args: string[] }).args.includes('--ca-addr')).toBe(expected);
+    expect(((proxy?.value ?? { args: [] }) as { args: string[] }).args.includes('--ca-addr')).toBe(expected);
   });
 
   it('refuses something that is not a pod', () => {
