@@ -92,7 +92,7 @@ interface Started {
 }
 
 /** Starts a long-running process with `ip argv...`; resolves once `ready(line)` holds for a stdout/stderr line. */
-async function start(argv: string[], ready: (line: string) => boolean, timeoutMs = 15_000): Promise<Started> {
+async function start(argv: string[], ready: (line: string) => boolean, timeoutMs = 30_000): Promise<Started> {
   const child = spawn('ip', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const started: Started = { child, lines: [], stderr: [] };
@@ -205,7 +205,7 @@ describe.skipIf(missing !== undefined)('traffic capture in network namespaces', 
       start(inNs(POD, ...peerArgv('tcp-echo', '0.0.0.0', '8000', 'app')), readyLine),
       start(inNs(POD, ...peerArgv('tcp-echo', '0.0.0.0', '15021', 'health')), readyLine),
     ]);
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     await stopChildren();
@@ -276,7 +276,7 @@ describe.skipIf(missing !== undefined)('traffic capture in network namespaces', 
           return bound.size === 2;
         },
       );
-    }, 30_000);
+    }, 60_000);
 
     it('outbound HTTP to a service address reaches the backend through the proxy, routed by Host', async () => {
       const response = await peer(POD, 'http-get', `http://${SVC_IP}:8080/hello`, 'backend.weft.test:8080');
@@ -314,11 +314,11 @@ describe.skipIf(missing !== undefined)('traffic capture in network namespaces', 
       };
       const before = await passthroughSessions();
       expect(await peer(POD, 'tcp-send', SVC_IP, '7000', 'ping')).toEqual({ reply: `other|${POD_IP}|ping` });
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 15_000;
       while ((await passthroughSessions()) === before && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
       expect(await passthroughSessions()).toBe(before + 1);
-    });
+    }, 40_000);
 
     it('inbound TCP to the pod is redirected to 15006 and reaches the app from 127.0.0.6 (not captured again)', async () => {
       expect(await peer(SVC, 'tcp-send', POD_IP, '8000', 'ping')).toEqual({ reply: 'app|127.0.0.6|ping' });
