@@ -49,7 +49,8 @@ describe('compileListener', () => {
       network: {
         kind: 'http',
         rds: '9080',
-        httpFilters: ['fault', 'cors', 'router'],
+        // XFCC handling (default SANITIZE) runs first, before any configured filter.
+        httpFilters: [{ kind: 'xfcc', xfcc: { mode: 'SANITIZE' } }, 'fault', 'cors', 'router'],
         streamIdleTimeoutMs: 300000,
       },
     });

@@ -6,6 +6,12 @@
  * envoy/extensions/filters/network/http_connection_manager/v3 and
  * envoy/extensions/filters/network/tcp_proxy/v3.
  */
+
+import {
+  compileSecurityHttpFilter,
+  compileXfcc,
+  type SecurityFilterConfig,
+} from '../security/security-filters.ts';
 import { compileDownstreamTlsContext, type DownstreamTlsConfig } from '../tls/tls-context-config.ts';
 import { readSocketAddress } from './endpoint-config.ts';
 import {
@@ -51,7 +57,8 @@ const LISTENER_FILTERS: Record<string, string> = {
   'envoy.extensions.filters.listener.http_inspector.v3.HttpInspector': 'httpInspector',
 };
 
-export type HttpFilterKind = 'fault' | 'cors' | 'router';
+/** A built-in filter by kind, or a compiled security filter (RBAC, jwt_authn, XFCC). */
+export type HttpFilterKind = 'fault' | 'cors' | 'router' | SecurityFilterConfig;
 
 export interface HttpConnectionManagerConfig {
   readonly kind: 'http';
@@ -262,14 +269,16 @@ function compileHcm(body: Body, path: string, problems: ProblemList): HttpConnec
   }
   if (body.scopedRoutes) problems.add(at(path, 'scopedRoutes'), 'is not supported');
   if (!rds && !inline) problems.add(path, 'one of rds or routeConfig is required');
-  const httpFilters: HttpFilterKind[] = [];
+  const httpFilters: HttpFilterKind[] = [compileXfcc(body, path, problems)];
   let fault: FaultConfig | undefined;
   const filterBodies = readBodies(body, 'httpFilters', path, problems);
   filterBodies.forEach(({ body: f, path: fPath }) => {
     if (readBool(f, 'disabled', fPath, problems)) return;
     const config = readBody(f, 'typedConfig', fPath, problems);
     const key = anyTypeName(config) ?? readString(f, 'name', fPath, problems) ?? '';
-    if (key === ROUTER_TYPE || key === ROUTER_FILTER) httpFilters.push('router');
+    const security = compileSecurityHttpFilter(key, config, fPath, problems);
+    if (security) httpFilters.push(security);
+    else if (key === ROUTER_TYPE || key === ROUTER_FILTER) httpFilters.push('router');
     else if (key === CORS_TYPE || key === CORS_FILTER) httpFilters.push('cors');
     else if (key === FAULT_TYPE || key === FAULT_FILTER) {
       httpFilters.push('fault');

@@ -16,6 +16,7 @@ import type { HttpConnectionManagerConfig, ListenerConfig } from '../config/list
 import type { RouteConfig } from '../config/route-config.ts';
 import { corsFilter } from '../filters/cors-filter.ts';
 import { faultFilter } from '../filters/fault-filter.ts';
+import { createSecurityFilter } from '../security/security-filters.ts';
 import type { ClusterManager } from '../upstream/cluster-manager.ts';
 import {
   type DownstreamRequest,
@@ -59,7 +60,9 @@ export class HttpConnectionManagerRuntime {
     this.config = config;
     this.listener = listener;
     this.services = services;
-    this.filters = config.httpFilters.map((kind) => FILTERS[kind]!);
+    this.filters = config.httpFilters.map((kind) =>
+      typeof kind === 'string' ? FILTERS[kind]! : createSecurityFilter(kind),
+    );
     const onRequest = (req: DownstreamRequest, res: DownstreamResponse): void => this.handleRequest(req, res);
     this.http1 = http.createServer(
       {

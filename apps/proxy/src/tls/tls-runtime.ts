@@ -32,6 +32,8 @@ export interface PeerIdentity {
   readonly dnsSans: readonly string[];
   readonly sni: string | undefined;
   readonly alpn: string | undefined;
+  /** This proxy's own URI SAN on the connection (XFCC `By`). */
+  readonly localUri: string | undefined;
   /** Addresses of the raw connection (the TLS socket may wrap a JS stream). */
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
@@ -150,6 +152,7 @@ export function terminateTls(
       dnsSans: sans.filter((s) => s.type === 'DNS').map((s) => s.value),
       sni: servername || undefined,
       alpn: secure.alpnProtocol || undefined,
+      localUri: contexts.secrets?.certificate()?.spiffeId,
       remoteAddress: raw.remoteAddress,
       remotePort: raw.remotePort,
       localAddress: raw.localAddress,
