@@ -12,7 +12,12 @@ import {
 } from '@weft/xds';
 import type { Proxy as MeshProxy } from '../model/proxy.ts';
 import type { PushContext } from '../model/push-context.ts';
-import { inboundCluster, inboundPassthroughCluster, inboundPorts } from './clusters/inbound-clusters.ts';
+import {
+  inboundCluster,
+  inboundPassthroughCluster,
+  inboundPorts,
+  localAppAddress,
+} from './clusters/inbound-clusters.ts';
 import { blackHoleCluster, buildOutboundClusters, passthroughCluster } from './clusters/outbound-clusters.ts';
 import { createTranslateContext, type TranslateContext } from './context.ts';
 import { buildClusterLoadAssignment } from './endpoints/endpoints.ts';
@@ -20,6 +25,7 @@ import type { Body } from './envoy/values.ts';
 import { buildGatewayResources } from './gateway/gateway-listeners.ts';
 import { localInboundListeners, virtualInboundListener } from './listeners/inbound-listener.ts';
 import { buildOutboundListeners } from './listeners/outbound-listeners.ts';
+import { VIRTUAL_INBOUND, VIRTUAL_OUTBOUND } from './naming.ts';
 import { buildProxylessListenersAndRoutes } from './proxyless/grpc-resources.ts';
 import { buildOutboundRouteConfigurations } from './routes/virtual-hosts.ts';
 
@@ -34,6 +40,16 @@ function toResources(typeUrl: TypeUrl, bodies: readonly Body[]): Resource[] {
     const name = (body.name ?? body.clusterName) as string;
     return Object.freeze({ typeUrl, name, body });
   });
+}
+
+/**
+ * Local mode has no capture: the capture listeners (virtualOutbound 15001,
+ * virtualInbound 15006 on 0.0.0.0) are kept for hand-off and inspection but
+ * not bound, so several proxies share one machine.
+ */
+function withoutCaptureBinding(listener: Body): Body {
+  if (listener.name !== VIRTUAL_OUTBOUND && listener.name !== VIRTUAL_INBOUND) return listener;
+  return { ...listener, bindToPort: { value: false } };
 }
 
 function clustersAndEndpoints(ctx: TranslateContext): { clusters: Body[]; endpoints: Body[] } {
@@ -66,6 +82,7 @@ export function generateResources(proxy: MeshProxy, push: PushContext): Generate
     ({ listeners, routes } = buildGatewayResources(ctx));
   } else {
     listeners = [...buildOutboundListeners(ctx), virtualInboundListener(ctx), ...localInboundListeners(ctx)];
+    if (localAppAddress(proxy) !== undefined) listeners = listeners.map(withoutCaptureBinding);
     routes = buildOutboundRouteConfigurations(ctx);
     clusters.push(...inboundPorts(ctx).map(inboundCluster), inboundPassthroughCluster());
   }

@@ -452,6 +452,11 @@ describe('inbound', () => {
       address: { socketAddress: { address: '127.0.0.4', portValue: 9080 } },
       trafficDirection: 'INBOUND',
     });
+    const capture = listeners.filter((l) => l.name === 'virtualOutbound' || l.name === 'virtualInbound');
+    expect(capture.map((l) => [l.name, l.body.bindToPort])).toEqual([
+      ['virtualOutbound', { value: false }],
+      ['virtualInbound', { value: false }],
+    ]);
     expect(
       simulate(
         reviews,
