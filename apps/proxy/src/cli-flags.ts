@@ -5,6 +5,12 @@
  */
 import { parseArgs } from 'node:util';
 import { type LogLevel, parseLogLevel } from '@weft/telemetry';
+import {
+  AGENT_FLAG_OPTIONS,
+  AGENT_FLAGS_HELP,
+  type AgentFlags,
+  parseAgentFlags,
+} from './agent/agent-flags.ts';
 
 export const HELP = `weft-proxy: the Weft data plane (Envoy xDS v3 over ADS).
 
@@ -37,7 +43,7 @@ Flags:
                             listeners fixed ports (port 0 would differ per worker).
   --drain-time MS           How long old listeners' connections may finish after an update or
                             SIGTERM (default 5000).
-  --access-log              Write one JSON access log line per request to stdout.
+${AGENT_FLAGS_HELP}  --access-log              Write one JSON access log line per request to stdout.
   --log-level LEVEL         debug|info|warn|error (default info). Logs are JSON lines on stderr.
   --help                    Show this help.
 `;
@@ -55,6 +61,8 @@ export interface ProxyFlags {
   readonly drainTimeMs: number;
   readonly accessLog: boolean;
   readonly logLevel: LogLevel;
+  /** The identity agent's settings; undefined without --ca-addr (no mTLS). */
+  readonly agent: AgentFlags | undefined;
 }
 
 export type ParsedFlags =
@@ -97,6 +105,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
         'access-log': { type: 'boolean', default: false },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', default: false },
+        ...AGENT_FLAG_OPTIONS,
       },
     }).values;
   } catch (error) {
@@ -163,6 +172,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     problems.push(
       `--log-level: expected debug, info, warn or error, got ${JSON.stringify(str('log-level'))}`,
     );
+  const agent = parseAgentFlags(values, problems);
   if (problems.length > 0) return { kind: 'error', problems };
   return {
     kind: 'ok',
@@ -185,6 +195,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
       drainTimeMs,
       accessLog: values['access-log'] === true,
       logLevel: logLevel!,
+      agent,
     },
   };
 }

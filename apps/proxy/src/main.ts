@@ -10,6 +10,7 @@
  */
 import cluster from 'node:cluster';
 import { parseLogLevel } from '@weft/telemetry';
+import { startIdentityAgent } from './agent/identity-agent.ts';
 import { runIptablesCommand, runTool } from './capture/iptables-command.ts';
 import { HELP, parseFlags } from './cli-flags.ts';
 import { type ProxyOptions, startProxy, type WeftProxy } from './proxy.ts';
@@ -59,8 +60,13 @@ async function main(): Promise<number> {
   process.on('unhandledRejection', (error) => logger.error('unhandled rejection', { error }));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // The identity agent: each process that serves traffic (or validates, in a primary) holds its own certificate.
+  const agent = flags.agent
+    ? startIdentityAgent({ ...flags.agent, namespace: String(flags.metadata.NAMESPACE), logger })
+    : undefined;
   try {
     const options: ProxyOptions = {
+      ...(agent ? { secrets: agent.secrets } : {}),
       discoveryAddress: flags.discovery,
       adsMode: flags.adsMode,
       node: {

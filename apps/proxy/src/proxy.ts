@@ -27,6 +27,7 @@ import {
 import type { ProxyServices } from './http/http-connection-manager.ts';
 import { ListenerManager } from './listeners/listener-manager.ts';
 import { ListenerWarmer, rdsNames } from './listeners/listener-warming.ts';
+import { sdsWithoutAgentProblems } from './security/sds-requirements.ts';
 import type { TcpProxyServices } from './tcp/tcp-proxy.ts';
 import { type AccessLogRecord, ProxyTelemetry } from './telemetry/proxy-telemetry.ts';
 import { SecureContexts } from './tls/tls-runtime.ts';
@@ -113,7 +114,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
   const logger = options.logger ?? createLogger({ name: 'weft-proxy' });
   const metrics = options.metrics ?? createMetrics({ serviceName: 'weft-proxy' });
   const telemetry = new ProxyTelemetry(metrics, now, options.accessLog);
-  const state = new ConfigState();
+  const state = new ConfigState(options.secrets ? undefined : sdsWithoutAgentProblems);
   const secureContexts = new SecureContexts(options.secrets);
   const clusters = new ClusterManager({ now, random, secureContexts });
   const retention = new RouteRetention(now, options.drainTimeMs ?? 5000);

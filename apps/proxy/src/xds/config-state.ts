@@ -18,7 +18,7 @@ import {
 import { type ClusterConfig, compileCluster } from '../config/cluster-config.ts';
 import { compileClusterLoadAssignment, type EndpointsConfig } from '../config/endpoint-config.ts';
 import { compileListener, type ListenerConfig } from '../config/listener-config.ts';
-import { type Compiled, formatProblems } from '../config/problems.ts';
+import { type Compiled, formatProblems, type Problem } from '../config/problems.ts';
 import { compileRouteConfiguration, type RouteConfig } from '../config/route-config.ts';
 
 type CompiledByType = {
@@ -61,6 +61,12 @@ export class ConfigState {
   readonly resources = new Map<ProxyTypeUrl, ReadonlyMap<string, Resource>>();
   readonly versions = new Map<ProxyTypeUrl, string>();
   private readonly pending = new Map<ProxyTypeUrl, Map<Resource, unknown>>();
+  /** Extra checks on compiled resources (e.g. SDS without an identity agent); problems reject them. */
+  private readonly check: ((typeUrl: ProxyTypeUrl, value: unknown) => Problem[]) | undefined;
+
+  constructor(check?: (typeUrl: ProxyTypeUrl, value: unknown) => Problem[]) {
+    this.check = check;
+  }
 
   private store<T extends ProxyTypeUrl>(typeUrl: T): Map<string, CompiledByType[T]> {
     const stores = {
@@ -79,8 +85,9 @@ export class ConfigState {
     const compile = COMPILERS[typeUrl] as (body: Record<string, unknown>) => Compiled<unknown>;
     for (const resource of resources) {
       const result = compile(resource.body);
-      if (result.ok) compiled.set(resource, result.value);
-      else problems.push(formatProblems(resource.name, result.problems));
+      const extra = result.ok ? (this.check?.(typeUrl, result.value) ?? []) : [];
+      if (result.ok && extra.length === 0) compiled.set(resource, result.value);
+      else problems.push(formatProblems(resource.name, result.ok ? extra : result.problems));
     }
     this.pending.set(typeUrl, compiled);
     return problems;
