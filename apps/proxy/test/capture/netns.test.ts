@@ -210,6 +210,8 @@ describe.skipIf(missing !== undefined)('traffic capture in network namespaces', 
   afterAll(async () => {
     await stopChildren();
     for (const ns of [POD, SVC]) spawnSync('ip', ['netns', 'del', ns]);
+    // Only left in this namespace when setup failed before moving it (deleting one end deletes both).
+    spawnSync('ip', ['link', 'del', POD_IF]);
     rmSync(workDir, { recursive: true, force: true });
   }, 15_000);
 
@@ -268,6 +270,8 @@ describe.skipIf(missing !== undefined)('traffic capture in network namespaces', 
             NODE_ID,
             '--interception',
             'REDIRECT',
+            '--drain-time',
+            '0',
           ),
         ),
         (line) => {
