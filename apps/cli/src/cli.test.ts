@@ -11,7 +11,9 @@ describe('runCli', () => {
   it('lists every registered command in the help', async () => {
     const { io, out } = capture();
     expect(await runCli(['--help'], io)).toBe(0);
-    for (const command of COMMANDS) expect(out.join('')).toContain(`  ${command.name}  ${command.summary}`);
+    const width = Math.max(...COMMANDS.map((c) => c.name.length));
+    for (const command of COMMANDS)
+      expect(out.join('')).toContain(`  ${command.name.padEnd(width)}  ${command.summary}`);
   });
 
   it.each([

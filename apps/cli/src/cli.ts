@@ -1,9 +1,10 @@
 /** Dispatches `weft <command> ...` to the registered commands. */
 import { analyzeCommand } from './commands/analyze-command.ts';
 import { type Command, type CommandIo, EXIT_OK, EXIT_USAGE, UsageError } from './commands/command.ts';
+import { upCommand } from './commands/up-command.ts';
 
 /** Every subcommand, in help order. Add a command by adding its module here. */
-export const COMMANDS: readonly Command[] = [analyzeCommand];
+export const COMMANDS: readonly Command[] = [analyzeCommand, upCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
