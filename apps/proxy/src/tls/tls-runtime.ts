@@ -137,8 +137,11 @@ export function terminateTls(
     const cert = secure.getPeerCertificate();
     const presented = cert !== undefined && Object.keys(cert).length > 0;
     if (config.requireClientCertificate && !presented) return fail('no client certificate');
-    if (presented && !secure.authorized)
-      return fail(`client certificate rejected: ${String(secure.authorizationError)}`);
+    // A standalone server TLSSocket does not set `authorized` (tls.Server does, from the
+    // handle's verify result); read that result the same way node:tls does.
+    const handle = (secure as unknown as { _handle?: { verifyError(): Error | null } })._handle;
+    const verifyError = handle ? handle.verifyError() : new Error('no TLS handle');
+    if (presented && verifyError) return fail(`client certificate rejected: ${verifyError.message}`);
     const sans = presented ? parseSubjectAltNames(cert.subjectaltname) : [];
     if (presented && config.validation && !sanAccepted(config.validation.sanMatchers, sans))
       return fail(`client certificate SAN ${cert.subjectaltname ?? '(none)'} does not match`);
