@@ -42,7 +42,10 @@ export function formatScreen(mesh: RunningMesh): string {
   lines.push(`  logs (access logs are JSON lines in the proxy-*.log files): ${mesh.logDir}`);
   lines.push(`  edit the YAML in the config directory and traffic changes within 2 s`);
   if (!mesh.meshIdentity) {
-    lines.push('', '  NOTE: weft-proxy has no workload identity yet (no --ca-addr), so mTLS and principals');
+    lines.push(
+      '',
+      '  NOTE: no workload identities (--plaintext, or weft-proxy without --ca-addr), so mTLS and principals',
+    );
     lines.push('  cannot be enforced: the mesh runs plaintext (PeerAuthentication DISABLE added) and these');
     lines.push('  documents are NOT applied:');
     for (const doc of mesh.leftOut) lines.push(`    - ${doc}`);
@@ -91,6 +94,7 @@ async function run(flags: UpFlags, io: CommandIo): Promise<number> {
     app: flags.app,
     gatewayPort: flags.gatewayPort,
     stateDir,
+    plaintext: flags.plaintext,
     onEvent: (e) => io.stderr(`weft up: ${e.name} ${e.kind}: ${e.detail}\n`),
     progress: (line) => screen(`weft up: ${line}\n`),
   });

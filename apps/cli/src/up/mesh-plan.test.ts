@@ -24,6 +24,7 @@ describe('planMesh', () => {
       {
         name: 'istio-ingressgateway',
         namespace: 'istio-system',
+        serviceAccount: 'istio-ingressgateway-service-account',
         labels: { istio: 'ingressgateway' },
         serverPort: 8080,
       },

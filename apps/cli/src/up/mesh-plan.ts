@@ -35,6 +35,8 @@ export interface PlannedWorkload {
 export interface PlannedGateway {
   readonly name: string;
   readonly namespace: string;
+  /** Istio's ingress gateway account: `NAME-service-account`. */
+  readonly serviceAccount: string;
   readonly labels: Readonly<Record<string, string>>;
   /** The Gateway server port whose listener (`0.0.0.0_PORT`) is bound on the gateway port. */
   readonly serverPort: number;
@@ -135,7 +137,13 @@ export function planMesh(objects: readonly ConfigObject[]): MeshPlan {
     if (seenSelectors.has(key) || serverPort === undefined) continue;
     seenSelectors.add(key);
     const name = selector.istio ? `istio-${selector.istio}` : `gateway-${gateways.length + 1}`;
-    gateways.push({ name, namespace: 'istio-system', labels: selector, serverPort });
+    gateways.push({
+      name,
+      namespace: 'istio-system',
+      serviceAccount: `${name}-service-account`,
+      labels: selector,
+      serverPort,
+    });
   }
   return {
     workloads: workloads.sort((a, b) => a.address.localeCompare(b.address)),

@@ -31,6 +31,8 @@ export interface RunnerOptions {
   readonly app: string;
   readonly gatewayPort: number;
   readonly stateDir: string;
+  /** Run without identities even when weft-proxy could get them. */
+  readonly plaintext: boolean;
   readonly onEvent: (event: ChildEvent) => void;
   /** Progress lines while starting. */
   readonly progress: (line: string) => void;
@@ -154,7 +156,7 @@ export async function startMesh(plan: MeshPlan, options: RunnerOptions): Promise
     await supervisor.stop();
   };
   try {
-    const meshIdentity = proxyHasIdentity(bin.proxy);
+    const meshIdentity = !options.plaintext && proxyHasIdentity(bin.proxy);
     const log = (name: string) => join(logDir, `${name}.log`);
 
     // weft-ca and one token per service account.
@@ -182,7 +184,8 @@ export async function startMesh(plan: MeshPlan, options: RunnerOptions): Promise
     const tokenDir = join(stateDir, 'tokens');
     await mkdir(tokenDir, { recursive: true });
     const tokens = new Map<string, string>();
-    for (const w of plan.workloads) {
+    const accounts = [...plan.workloads, ...plan.gateways];
+    for (const w of accounts) {
       const key = `${w.namespace}/${w.serviceAccount}`;
       if (tokens.has(key)) continue;
       const minted = spawnSync(
@@ -238,7 +241,7 @@ export async function startMesh(plan: MeshPlan, options: RunnerOptions): Promise
       );
 
     // Each workload: its app on 127.0.1.N, its sidecar on 127.0.0.N.
-    const caArgs = (w: MeshPlan['workloads'][number]) =>
+    const caArgs = (w: { namespace: string; serviceAccount: string }) =>
       meshIdentity
         ? [
             '--ca-addr',
@@ -247,6 +250,8 @@ export async function startMesh(plan: MeshPlan, options: RunnerOptions): Promise
             tokens.get(`${w.namespace}/${w.serviceAccount}`)!,
             '--ca-root-file',
             join(caDir, 'root-cert.pem'),
+            '--service-account',
+            w.serviceAccount,
           ]
         : [];
     const proxies: RunningProxy[] = [];
@@ -317,6 +322,7 @@ export async function startMesh(plan: MeshPlan, options: RunnerOptions): Promise
           `0.0.0.0_${g.serverPort}=127.0.0.1:${port}`,
           '--access-log',
           ...Object.entries(g.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+          ...caArgs(g),
         ],
         logFile: log(name),
       });

@@ -12,6 +12,7 @@ describe('parseUpFlags', () => {
         json: false,
         stateDir: undefined,
         app: 'examples/bookinfo/app/main.ts',
+        plaintext: false,
       },
     });
   });

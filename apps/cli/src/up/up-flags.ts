@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '@weft/config';
 
 export const UP_USAGE = `Usage: weft up [DIR] [--gateway-port 8080] [--exit-after DURATION] [--json]
-               [--state-dir DIR] [--app FILE]
+               [--state-dir DIR] [--app FILE] [--plaintext]
 
 Runs the whole mesh on this machine: weft-ca, weft-discovery on DIR (default
 examples/bookinfo), each WorkloadEntry's app behind its own weft-proxy on its
@@ -18,6 +18,9 @@ Options:
   --json                 with --exit-after: the summary as JSON on stdout (the screen goes to stderr)
   --state-dir DIR        CA state, tokens and logs (default a new temporary directory)
   --app FILE             the demo app run for each workload (default DIR/app/main.ts)
+  --plaintext            no workload identities: leave out PeerAuthentication, AuthorizationPolicy
+                         and RequestAuthentication, run the mesh plaintext (what weft up does
+                         anyway when weft-proxy cannot get certificates)
   -h, --help             show this help
 `;
 
@@ -28,6 +31,7 @@ export interface UpFlags {
   readonly json: boolean;
   readonly stateDir: string | undefined;
   readonly app: string;
+  readonly plaintext: boolean;
 }
 
 export type ParsedUpFlags =
@@ -66,6 +70,7 @@ export function parseUpFlags(args: readonly string[]): ParsedUpFlags {
       json: values.json === true,
       stateDir: values['state-dir'],
       app: values.app ?? join(configDir, 'app', 'main.ts'),
+      plaintext: values.plaintext === true,
     },
   };
 }
@@ -84,5 +89,6 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
   'state-dir': { type: 'string' },
   app: { type: 'string' },
+  plaintext: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
