@@ -209,24 +209,30 @@ describe('EDS', () => {
     const cla = generate(yaml).resources[ENDPOINT_TYPE_URL]?.find(
       (r) => r.name === `outbound|9080||${REVIEWS}`,
     )?.body;
-    const endpoint = (address: string, weight: number) => ({
+    const endpoint = (address: string, weight: number, workload: string, version = 'v1') => ({
       endpoint: { address: { socketAddress: { address, portValue: 9080 } } },
       healthStatus: 'HEALTHY',
       loadBalancingWeight: { value: weight },
-      // WorkloadEntries of a MESH_INTERNAL service accept mesh mTLS.
-      metadata: { filterMetadata: { 'envoy.transport_socket_match': { tlsMode: 'istio' } } },
+      metadata: {
+        filterMetadata: {
+          // WorkloadEntries of a MESH_INTERNAL service accept mesh mTLS.
+          'envoy.transport_socket_match': { tlsMode: 'istio' },
+          // Istio's telemetry metadata: name;namespace;canonical service;revision;cluster.
+          istio: { workload: `${workload};default;reviews;${version};Kubernetes` },
+        },
+      },
     });
     expect(cla).toEqual({
       clusterName: `outbound|9080||${REVIEWS}`,
       endpoints: [
         {
           locality: {},
-          lbEndpoints: [endpoint('127.0.0.4', 1), endpoint('127.0.0.5', 1)],
+          lbEndpoints: [endpoint('127.0.0.4', 1, 'reviews-v1'), endpoint('127.0.0.5', 1, 'reviews-v2', 'v2')],
           loadBalancingWeight: { value: 2 },
         },
         {
           locality: { region: 'eu-west1', zone: 'a' },
-          lbEndpoints: [endpoint('127.0.0.8', 5)],
+          lbEndpoints: [endpoint('127.0.0.8', 5, 'reviews-eu')],
           loadBalancingWeight: { value: 5 },
         },
       ],

@@ -49,8 +49,35 @@ function lbEndpoint(endpoint: Endpoint, mtlsMetadata: boolean): Body {
     healthStatus: endpoint.healthy ? 'HEALTHY' : 'UNHEALTHY',
     loadBalancingWeight: { value: Math.max(1, endpoint.weight || 1) },
   };
-  if (mtlsMetadata) out.metadata = tlsModeMetadata();
+  const filterMetadata: Body = {};
+  if (mtlsMetadata) Object.assign(filterMetadata, tlsModeMetadata().filterMetadata as Body);
+  const workload = istioWorkloadMetadata(endpoint);
+  if (workload) filterMetadata[ISTIO_METADATA_KEY] = { workload };
+  if (Object.keys(filterMetadata).length > 0) out.metadata = { filterMetadata };
   return out;
+}
+
+/** The endpoint metadata namespace Istio uses for workload identity in telemetry. */
+export const ISTIO_METADATA_KEY = 'istio';
+
+/**
+ * Istio's endpoint workload metadata for telemetry (`filterMetadata.istio.workload`):
+ * `NAME;NAMESPACE;CANONICAL_SERVICE;CANONICAL_REVISION;CLUSTER`, where the
+ * canonical service is the `service.istio.io/canonical-name` label, else
+ * `app`, else the workload name, and the revision
+ * `service.istio.io/canonical-revision`, else `version`, else `latest`.
+ * Undefined for endpoints that are not workloads (ServiceEntry inline endpoints).
+ */
+export function istioWorkloadMetadata(endpoint: Endpoint): string | undefined {
+  if (endpoint.workload.startsWith('ServiceEntry ')) return undefined;
+  const slash = endpoint.workload.indexOf('/');
+  if (slash < 0) return undefined;
+  const namespace = endpoint.workload.slice(0, slash);
+  const name = endpoint.workload.slice(slash + 1);
+  const labels = endpoint.labels;
+  const service = labels['service.istio.io/canonical-name'] ?? labels.app ?? name;
+  const revision = labels['service.istio.io/canonical-revision'] ?? labels.version ?? 'latest';
+  return [name, namespace, service, revision, 'Kubernetes'].join(';');
 }
 
 /**
