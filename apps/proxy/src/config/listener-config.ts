@@ -7,6 +7,8 @@
  * envoy/extensions/filters/network/tcp_proxy/v3.
  */
 
+import type { RbacConfig } from '../filters/rbac-config.ts';
+import { compileNetworkRbac, NETWORK_RBAC_NAME, NETWORK_RBAC_TYPE } from '../security/network-rbac.ts';
 import {
   compileSecurityHttpFilter,
   compileXfcc,
@@ -106,6 +108,8 @@ export interface FilterChainConfig {
   readonly network: HttpConnectionManagerConfig | TcpProxyConfig;
   /** Downstream TLS termination (the chain's DownstreamTlsContext transport socket), else plaintext. */
   readonly tls: DownstreamTlsConfig | undefined;
+  /** `envoy.filters.network.rbac` filters before the terminal filter: all must allow the connection. */
+  readonly networkRbac: readonly RbacConfig[];
 }
 
 export interface ListenerConfig {
@@ -206,12 +210,18 @@ function compileFilterChain(body: Body, path: string, problems: ProblemList): Fi
     return undefined;
   }
   let network: FilterChainConfig['network'] | undefined;
+  const networkRbac: RbacConfig[] = [];
   filters.forEach(({ body: filter, path: fPath }, i) => {
     const config = readBody(filter, 'typedConfig', fPath, problems);
     const typeName = anyTypeName(config) ?? '';
     const filterName = readString(filter, 'name', fPath, problems) ?? '';
     const isHcm = typeName === HCM_TYPE || (!config && filterName === HCM_NAME);
     const isTcp = typeName === TCP_PROXY_TYPE || (!config && filterName === TCP_PROXY_NAME);
+    if (typeName === NETWORK_RBAC_TYPE || (!config && filterName === NETWORK_RBAC_NAME)) {
+      const rbac = compileNetworkRbac(config, fPath, problems);
+      if (rbac) networkRbac.push(rbac);
+      return;
+    }
     if (!isHcm && !isTcp) {
       problems.add(fPath, `unsupported network filter ${typeName || filterName}`);
       return;
@@ -226,7 +236,7 @@ function compileFilterChain(body: Body, path: string, problems: ProblemList): Fi
       : compileTcpProxy(config ?? {}, cfgPath, problems);
   });
   if (!network) return undefined;
-  return { name: readString(body, 'name', path, problems) ?? '', match, network, tls };
+  return { name: readString(body, 'name', path, problems) ?? '', match, network, tls, networkRbac };
 }
 
 const DOWNSTREAM_TLS_TYPE = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';

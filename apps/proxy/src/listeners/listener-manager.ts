@@ -31,6 +31,7 @@ import {
 } from '../capture/original-dst.ts';
 import type { FilterChainConfig, ListenerConfig } from '../config/listener-config.ts';
 import { HttpConnectionManagerRuntime, type ProxyServices } from '../http/http-connection-manager.ts';
+import { networkRbacAllows } from '../security/network-rbac.ts';
 import { proxyTcp, type TcpProxyServices } from '../tcp/tcp-proxy.ts';
 import { SecureContexts, terminateTls } from '../tls/tls-runtime.ts';
 import { chainsForPort, needsSniff, selectFilterChain } from './filter-chain-selector.ts';
@@ -207,7 +208,11 @@ class ActiveListener implements ConnectionTarget {
     socket.once('close', () => runtime.sockets.delete(socket));
     const network = chain.network;
     if (chain.tls) {
-      this.manager.serveTls(socket, chain, runtime.hcm, config.name);
+      this.manager.serveTls(socket, chain, runtime.hcm, config.name, port);
+      return;
+    }
+    if (!networkRbacAllows(chain.networkRbac, socket, port, undefined)) {
+      socket.destroy();
       return;
     }
     if (network.kind === 'tcp') {
@@ -288,6 +293,7 @@ export class ListenerManager {
     chain: FilterChainConfig,
     hcm: HttpConnectionManagerRuntime | undefined,
     listener: string,
+    port: number,
   ): void {
     const tlsConfig = chain.tls!;
     const network = chain.network;
@@ -296,7 +302,11 @@ export class ListenerManager {
       socket,
       tlsConfig,
       this.secureContexts,
-      (secure) => {
+      (secure, peer) => {
+        if (!networkRbacAllows(chain.networkRbac, socket, port, peer)) {
+          secure.destroy();
+          return;
+        }
         if (network.kind === 'tcp') proxyTcp(network, secure, this.services);
         else if (secure.alpnProtocol === 'h2' || network.codecType === 'HTTP2') hcm!.handleHttp2(secure);
         else hcm!.handleHttp1(secure);
