@@ -67,6 +67,11 @@ async function main(): Promise<number> {
   try {
     const options: ProxyOptions = {
       ...(agent ? { secrets: agent.secrets } : {}),
+      ...(flags.agent
+        ? {
+            identityPrincipal: `spiffe://${flags.agent.trustDomain}/ns/${String(flags.metadata.NAMESPACE)}/sa/${flags.agent.serviceAccount}`,
+          }
+        : {}),
       discoveryAddress: flags.discovery,
       adsMode: flags.adsMode,
       node: {

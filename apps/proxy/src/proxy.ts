@@ -30,6 +30,7 @@ import { ListenerWarmer, rdsNames } from './listeners/listener-warming.ts';
 import { sdsWithoutAgentProblems } from './security/sds-requirements.ts';
 import type { TcpProxyServices } from './tcp/tcp-proxy.ts';
 import { type AccessLogRecord, ProxyTelemetry } from './telemetry/proxy-telemetry.ts';
+import { localWorkload } from './telemetry/workload-identity.ts';
 import { SecureContexts } from './tls/tls-runtime.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
 import { ConfigState, isProxyTypeUrl, type ProxyTypeUrl } from './xds/config-state.ts';
@@ -51,6 +52,10 @@ export interface ProxyOptions {
   readonly logger?: Logger;
   readonly metrics?: MetricsRegistry;
   readonly accessLog?: (record: AccessLogRecord) => void;
+  /** This workload's SPIFFE ID when it has an identity (telemetry's own principal label). */
+  readonly identityPrincipal?: string;
+  /** Share of new traces sampled, 0..1 (default 1). */
+  readonly traceSampleRate?: number;
   readonly now?: () => number;
   readonly random?: () => number;
   /**
@@ -113,7 +118,11 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
   const random = options.random ?? Math.random;
   const logger = options.logger ?? createLogger({ name: 'weft-proxy' });
   const metrics = options.metrics ?? createMetrics({ serviceName: 'weft-proxy' });
-  const telemetry = new ProxyTelemetry(metrics, now, options.accessLog);
+  const telemetry = new ProxyTelemetry(metrics, now, options.accessLog, {
+    local: localWorkload(options.node.metadata ?? {}, options.identityPrincipal),
+    random,
+    ...(options.traceSampleRate === undefined ? {} : { traceSampleRate: options.traceSampleRate }),
+  });
   const state = new ConfigState(options.secrets ? undefined : sdsWithoutAgentProblems);
   const secureContexts = new SecureContexts(options.secrets);
   const clusters = new ClusterManager({ now, random, secureContexts });
@@ -126,6 +135,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     setTimer: (fn, ms) => setTimeout(fn, ms),
     clearTimer: (timer) => clearTimeout(timer),
     onStreamComplete: (stream) => telemetry.onStreamComplete(stream),
+    onStreamStart: (stream) => telemetry.onStreamStart(stream),
     onSessionComplete: (record) => telemetry.onTcpSessionComplete(record),
   };
   let originalDestination = options.originalDestination;

@@ -4,6 +4,7 @@
  * endpoint_components.proto.
  */
 import { isIP } from 'node:net';
+import { endpointWorkload, type WorkloadLabels } from '../telemetry/workload-identity.ts';
 import {
   at,
   type Body,
@@ -38,6 +39,8 @@ export interface EndpointConfig {
   readonly weight: number;
   /** Metadata `envoy.transport_socket_match` (picks the cluster's transportSocketMatches entry). */
   readonly socketMatch: Readonly<Record<string, string>>;
+  /** Metadata `istio.workload` (telemetry's destination labels), when discovery sent it. */
+  readonly workload?: WorkloadLabels;
 }
 
 export interface LocalityConfig {
@@ -144,6 +147,7 @@ export function compileClusterLoadAssignment(body: Body, requireIp = true): Comp
         health,
         weight: epWeight,
         socketMatch: readSocketMatchMetadata(lbEndpoint),
+        ...withWorkload(endpointWorkload(lbEndpoint)),
       });
     }
     const list = byPriority[priority] ?? [];
@@ -155,4 +159,8 @@ export function compileClusterLoadAssignment(body: Body, requireIp = true): Comp
       problems.add('endpoints', `priorities must be contiguous from 0; priority ${p} is missing`);
   }
   return problems.result({ clusterName, priorities: byPriority });
+}
+
+function withWorkload(workload: WorkloadLabels | undefined): { workload?: WorkloadLabels } {
+  return workload ? { workload } : {};
 }

@@ -42,6 +42,8 @@ export interface ProxyServices {
   clearTimer(timer: Timer): void;
   /** Called once per finished stream (access log, metrics). */
   onStreamComplete(stream: HttpStream): void;
+  /** Called once per new stream before routing (trace context: headers may be added). */
+  onStreamStart?(stream: HttpStream): void;
 }
 
 const FILTERS: Record<string, HttpFilter> = { fault: faultFilter, cors: corsFilter, router: routerFilter };
@@ -114,6 +116,7 @@ export class HttpConnectionManagerRuntime {
 
   private handleRequest(req: DownstreamRequest, res: DownstreamResponse): void {
     const stream = new HttpStream(req, res, this, this.listener);
+    this.services.onStreamStart?.(stream);
     res.on('close', () => {
       if (stream.done) return;
       stream.addFlag(ResponseFlag.DownstreamConnectionTermination);

@@ -11,6 +11,7 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { EndpointConfig } from '../config/endpoint-config.ts';
 import type { ListenerConfig } from '../config/listener-config.ts';
 import type { WeightedClusterConfig } from '../config/route-action-config.ts';
 import type { RouteConfig, RouteEntryConfig, VirtualHostConfig } from '../config/route-config.ts';
@@ -79,6 +80,8 @@ export class HttpStream {
   weightedCluster: WeightedClusterConfig | undefined;
   clusterName = '';
   upstreamHost = '';
+  /** The endpoint of the last upstream attempt (telemetry reads its workload metadata). */
+  upstreamEndpoint: EndpointConfig | undefined;
   /** Status sent downstream (0 until headers go out). */
   status = 0;
   responseFlags: ResponseFlagCode[] = [];

@@ -94,6 +94,7 @@ export class Attempt implements UpstreamHandler {
       stream.addFlag(ResponseFlag.UpstreamRetryLimitExceeded);
     }
     stream.upstreamHost = this.host.key;
+    stream.upstreamEndpoint = this.host.endpoint;
     forward.idleTimer?.refresh();
     const out: OutgoingHttpHeaders = {};
     for (const name in headers) {

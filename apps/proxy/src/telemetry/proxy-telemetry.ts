@@ -1,11 +1,22 @@
 /**
- * Per-request and per-TCP-session telemetry: counters and a duration
- * histogram on the process MetricsRegistry (Istio's standard names come in
- * a later issue), and an optional access log line in Envoy's vocabulary.
+ * Per-request and per-TCP-session telemetry: Istio's standard metrics
+ * (istio-metrics.ts), Weft's own per-cluster counters and duration
+ * histogram, trace context propagation (trace-context.ts), and an optional
+ * access log line in Envoy's vocabulary.
  */
 import type { MetricsRegistry } from '@weft/telemetry';
 import type { HttpStream } from '../http/http-stream.ts';
 import type { TcpSessionRecord } from '../tcp/tcp-proxy.ts';
+import { peerIdentityOf } from '../tls/tls-runtime.ts';
+import { IstioMetrics } from './istio-metrics.ts';
+import { startSpan, type TraceSpan } from './trace-context.ts';
+import {
+  clusterServiceHost,
+  serviceLabels,
+  UNKNOWN,
+  UNKNOWN_WORKLOAD,
+  type WorkloadLabels,
+} from './workload-identity.ts';
 
 type Meter = MetricsRegistry['meter'];
 type Counter = ReturnType<Meter['createCounter']>;
@@ -26,6 +37,24 @@ export interface AccessLogRecord {
   readonly authority: string;
   readonly attempts: number;
   readonly listener: string;
+  /** Request body bytes (Content-Length; 0 when chunked). */
+  readonly bytes_received: number;
+  /** The verified downstream peer's SPIFFE ID (mTLS), else `-`. */
+  readonly downstream_peer_principal: string;
+  /** The destination workload of the upstream endpoint (discovery's metadata), else `-`. */
+  readonly upstream_peer_workload: string;
+  readonly trace_id: string;
+  readonly span_id: string;
+  readonly parent_span_id: string;
+  readonly request_id: string;
+}
+
+/** What the proxy knows of itself for telemetry, and how it samples traces. */
+export interface TelemetryIdentity {
+  readonly local: WorkloadLabels;
+  /** Share of new traces sampled, 0..1 (default 1). */
+  readonly traceSampleRate?: number;
+  readonly random?: () => number;
 }
 
 interface RequestCount {
@@ -49,9 +78,23 @@ export class ProxyTelemetry {
   private readonly tcpBytes: Counter;
   private readonly accessLog: ((record: AccessLogRecord) => void) | undefined;
   private readonly now: () => number;
+  private readonly istio: IstioMetrics;
+  private readonly local: WorkloadLabels;
+  private readonly sampleRate: number;
+  private readonly random: () => number;
+  private readonly spans = new WeakMap<HttpStream, TraceSpan>();
 
-  constructor(metrics: MetricsRegistry, now: () => number, accessLog?: (record: AccessLogRecord) => void) {
+  constructor(
+    metrics: MetricsRegistry,
+    now: () => number,
+    accessLog?: (record: AccessLogRecord) => void,
+    identity?: TelemetryIdentity,
+  ) {
     const meter = metrics.meter;
+    this.istio = new IstioMetrics(metrics);
+    this.local = identity?.local ?? UNKNOWN_WORKLOAD;
+    this.sampleRate = identity?.traceSampleRate ?? 1;
+    this.random = identity?.random ?? Math.random;
     meter
       .createObservableCounter('weft_proxy_requests_total', {
         description: 'HTTP requests by upstream cluster, response code and response flags',
@@ -73,6 +116,11 @@ export class ProxyTelemetry {
     this.now = now;
   }
 
+  /** Opens the request's span: trace headers are rewritten before routing copies them upstream. */
+  onStreamStart(stream: HttpStream): void {
+    this.spans.set(stream, startSpan(stream.req.headers, this.sampleRate, this.random));
+  }
+
   onStreamComplete(stream: HttpStream): void {
     const durationMs = this.now() - stream.startTime;
     const flags = stream.flagsText();
@@ -88,7 +136,32 @@ export class ProxyTelemetry {
     }
     entry.count++;
     this.duration.record(durationMs, { cluster });
-    this.accessLog?.({
+    const peer = peerIdentityOf(stream.req.socket);
+    const requestBytes = Number(stream.req.headers['content-length'] ?? 0) || 0;
+    const upstreamWorkload = stream.upstreamEndpoint?.workload;
+    const inbound = stream.listener.trafficDirection === 'INBOUND';
+    this.istio.recordRequest({
+      reporter: inbound ? 'destination' : 'source',
+      source: inbound ? { ...UNKNOWN_WORKLOAD, principal: peer?.principal ?? UNKNOWN } : this.local,
+      destination: inbound ? this.local : (upstreamWorkload ?? UNKNOWN_WORKLOAD),
+      service: serviceLabels(
+        inbound ? stream.authority : (clusterServiceHost(cluster) ?? stream.authority),
+        this.local.namespace,
+      ),
+      responseFlags: flags,
+      connectionSecurityPolicy: inbound ? (peer?.authenticated ? 'mutual_tls' : 'none') : 'unknown',
+      responseCode: stream.status,
+      requestProtocol: stream.isGrpc ? 'grpc' : 'http',
+      // The upstream's grpc-status travels in trailers the proxy passes through unread.
+      grpcResponseStatus: '',
+      durationMs,
+      requestBytes,
+      responseBytes: stream.bytesSent,
+    });
+    if (!this.accessLog) return;
+    const span = this.spans.get(stream);
+    const requestId = stream.req.headers['x-request-id'];
+    this.accessLog({
       start_time: new Date(stream.startTime).toISOString(),
       method: stream.method,
       path: stream.path,
@@ -102,6 +175,15 @@ export class ProxyTelemetry {
       authority: stream.authority,
       attempts: stream.attempts,
       listener: stream.listener.name,
+      bytes_received: requestBytes,
+      downstream_peer_principal: peer?.principal ?? '-',
+      upstream_peer_workload: upstreamWorkload
+        ? `${upstreamWorkload.workload}.${upstreamWorkload.namespace}`
+        : '-',
+      trace_id: span?.traceId ?? '-',
+      span_id: span?.spanId ?? '-',
+      parent_span_id: span?.parentSpanId ?? '-',
+      request_id: typeof requestId === 'string' ? requestId : '-',
     });
   }
 
@@ -110,5 +192,16 @@ export class ProxyTelemetry {
     this.tcpSessions.add(1, { cluster, response_flags: record.flags });
     this.tcpBytes.add(record.receivedBytes, { cluster, direction: 'received' });
     this.tcpBytes.add(record.sentBytes, { cluster, direction: 'sent' });
+    const inbound = cluster.startsWith('inbound|');
+    this.istio.recordTcpSession({
+      reporter: inbound ? 'destination' : 'source',
+      source: inbound ? UNKNOWN_WORKLOAD : this.local,
+      destination: inbound ? this.local : UNKNOWN_WORKLOAD,
+      service: serviceLabels(clusterServiceHost(cluster), this.local.namespace),
+      responseFlags: record.flags,
+      connectionSecurityPolicy: 'unknown',
+      sentBytes: record.sentBytes,
+      receivedBytes: record.receivedBytes,
+    });
   }
 }
