@@ -33,7 +33,7 @@ import type { FilterChainConfig, ListenerConfig } from '../config/listener-confi
 import { HttpConnectionManagerRuntime, type ProxyServices } from '../http/http-connection-manager.ts';
 import { networkRbacAllows } from '../security/network-rbac.ts';
 import { proxyTcp, type TcpProxyServices } from '../tcp/tcp-proxy.ts';
-import { SecureContexts, terminateTls } from '../tls/tls-runtime.ts';
+import { SecureContexts, setPeerIdentity, terminateTls } from '../tls/tls-runtime.ts';
 import { chainsForPort, needsSniff, selectFilterChain } from './filter-chain-selector.ts';
 import { NO_DATA, type SniffResult, sniff } from './protocol-sniffer.ts';
 import { ReplaySocket } from './replay-socket.ts';
@@ -308,8 +308,13 @@ export class ListenerManager {
           return;
         }
         if (network.kind === 'tcp') proxyTcp(network, secure, this.services);
-        else if (secure.alpnProtocol === 'h2' || network.codecType === 'HTTP2') hcm!.handleHttp2(secure);
-        else hcm!.handleHttp1(secure);
+        else if (secure.alpnProtocol === 'h2' || network.codecType === 'HTTP2') {
+          // node:http2 cannot take a TLS socket that itself wraps a JS stream (it reaches for a
+          // native handle); a plain Duplex over it makes http2 use its JS-stream path.
+          const stream = new ReplaySocket(secure, Buffer.alloc(0));
+          setPeerIdentity(stream, peer);
+          hcm!.handleHttp2(stream);
+        } else hcm!.handleHttp1(secure);
       },
       (reason) =>
         this.options.onEvent?.({ type: 'tls-failed', listener, detail: `${chain.name}: ${reason}` }),

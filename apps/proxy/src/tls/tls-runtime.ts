@@ -44,10 +44,22 @@ export interface PeerIdentity {
 /** The identity attached to a (TLS) socket, or to the socket behind an HTTP/2 compat socket proxy. */
 export function peerIdentityOf(socket: unknown): PeerIdentity | undefined {
   if (!socket || typeof socket !== 'object') return undefined;
-  return (socket as Record<symbol, PeerIdentity | undefined>)[PEER];
+  try {
+    const own = (socket as Record<symbol, PeerIdentity | undefined>)[PEER];
+    if (own) return own;
+    // HTTP/2 compat: req.socket proxies to the session's socket, which wraps our stream as `stream`.
+    const inner = (socket as { stream?: unknown }).stream;
+    return inner && typeof inner === 'object'
+      ? (inner as Record<symbol, PeerIdentity | undefined>)[PEER]
+      : undefined;
+  } catch {
+    // A closed HTTP/2 session's socket proxy throws on access.
+    return undefined;
+  }
 }
 
-function setPeerIdentity(socket: object, identity: PeerIdentity): void {
+/** Attaches `identity` to `socket` (e.g. a stream wrapping the TLS socket). */
+export function setPeerIdentity(socket: object, identity: PeerIdentity): void {
   (socket as Record<symbol, PeerIdentity>)[PEER] = identity;
 }
 
