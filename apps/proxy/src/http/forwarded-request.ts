@@ -9,6 +9,7 @@
  * failure can only reset the downstream stream (flag UR).
  */
 import type { ForwardAction, RetryPolicyConfig } from '../config/route-action-config.ts';
+import { UpstreamTlsError } from '../tls/upstream-connector.ts';
 import type { UpstreamCluster } from '../upstream/cluster-manager.ts';
 import { UpstreamError } from '../upstream/upstream-errors.ts';
 import type { UpstreamHandler, UpstreamRequest } from '../upstream/upstream-pool.ts';
@@ -284,7 +285,7 @@ export class ForwardedRequest {
         this.cluster!.stats.upstream_cx_connect_fail++;
         stream.localReply(
           503,
-          'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
+          `upstream connect error or disconnect/reset before headers. reset reason: connection failure${transportFailure(error)}`,
           ResponseFlag.UpstreamConnectionFailure,
         );
         return;
@@ -338,3 +339,8 @@ const DISCARD: UpstreamHandler = {
   onEnd() {},
   onError() {},
 };
+
+/** Envoy's `, transport failure reason: ...` suffix for TLS failures (handshake, peer identity, missing secret). */
+function transportFailure(error: UpstreamError): string {
+  return error.cause instanceof UpstreamTlsError ? `, transport failure reason: ${error.cause.message}` : '';
+}

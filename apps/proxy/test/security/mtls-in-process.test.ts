@@ -189,6 +189,8 @@ describe('mesh mTLS between in-process proxies', () => {
     const before = backend.requests.length;
     const response = await viaClient('wrong-id.test');
     expect(response.status).toBe(503);
+    expect(response.body).toContain('transport failure reason: upstream TLS handshake failed');
+    expect(response.body).toContain('matches none of the expected names');
     expect(backend.requests.length).toBe(before);
   });
 
