@@ -2,7 +2,7 @@
  * `weft up [DIR]`: the whole mesh on this machine in one command (see
  * src/up/ for the plan, the process supervisor and the traffic summary).
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigPaths } from '@weft/config';
@@ -40,6 +40,7 @@ export function formatScreen(mesh: RunningMesh): string {
   lines.push(`    curl ${mesh.gatewayUrl}/api/v1/products/0`);
   lines.push(`    curl ${mesh.proxies[0]?.adminUrl ?? ''}/stats/prometheus | grep istio_requests_total`);
   lines.push(`  logs (access logs are JSON lines in the proxy-*.log files): ${mesh.logDir}`);
+  lines.push('  metrics: each proxy admin /stats/prometheus (Istio standard metrics)');
   lines.push(`  edit the YAML in the config directory and traffic changes within 2 s`);
   if (!mesh.meshIdentity) {
     lines.push(
@@ -140,7 +141,12 @@ async function run(flags: UpFlags, io: CommandIo): Promise<number> {
     ]);
     if (!gateway) return EXIT_FAILURE;
     const durationMs = performance.now() - started;
-    const edges = edgesFromScrapes(await Promise.all(mesh.proxies.map(scrape)));
+    const scrapes = await Promise.all(mesh.proxies.map(scrape));
+    // Keep the final scrapes beside the logs: the numbers behind the summary.
+    await Promise.all(
+      mesh.proxies.map((p, i) => writeFile(join(mesh!.logDir, `proxy-${p.name}.prom`), scrapes[i]!)),
+    );
+    const edges = edgesFromScrapes(scrapes);
     const bookinfo = plan.workloads.some((w) => w.name === 'productpage-v1');
     const summary = summarize(gateway, edges, bookinfo ? BOOKINFO_EDGES : [], durationMs);
     if (flags.json)

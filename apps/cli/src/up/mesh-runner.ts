@@ -120,6 +120,9 @@ export async function scrape(proxy: RunningProxy): Promise<string> {
   return reply.status === 200 ? reply.body : '';
 }
 
+/** Proxies drain in-flight requests this long on stop: a local mesh should stop at once. */
+const PROXY_DRAIN_MS = 1000;
+
 const ok = (reply: { status: number }) => reply.status === 200;
 
 function binaries(): { ca: string; discovery: string; proxy: string } {
@@ -281,6 +284,8 @@ export async function startMesh(plan: MeshPlan, options: RunnerOptions): Promise
         '--metadata',
         `SERVICE_ACCOUNT=${w.serviceAccount}`,
         '--access-log',
+        '--drain-time',
+        String(PROXY_DRAIN_MS),
         ...Object.entries(w.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
         ...plan.outboundPorts.flatMap((port) => [
           '--listener',
@@ -321,6 +326,8 @@ export async function startMesh(plan: MeshPlan, options: RunnerOptions): Promise
           '--listener',
           `0.0.0.0_${g.serverPort}=127.0.0.1:${port}`,
           '--access-log',
+          '--drain-time',
+          String(PROXY_DRAIN_MS),
           ...Object.entries(g.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
           ...caArgs(g),
         ],
