@@ -102,6 +102,23 @@ function tlsToInbound(options: {
   });
 }
 
+/** The certificate the server proxy presents to a new TLS handshake (no client certificate sent). */
+function serverCertificate(root: string): Promise<tls.PeerCertificate | undefined> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host: SERVER_IP,
+      port: workloadPort,
+      ca: root,
+      checkServerIdentity: () => undefined,
+    });
+    socket.once('secureConnect', () => {
+      resolve(socket.getPeerCertificate());
+      socket.destroy();
+    });
+    socket.once('error', () => resolve(undefined));
+  });
+}
+
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'weft-security-e2e-'));
   ca = await startCaProcess(['--cert-ttl', '1h', '--max-cert-ttl', '1h']);
@@ -180,19 +197,7 @@ describe('mesh mTLS with weft-ca and weft-discovery', () => {
     const result = await tlsToInbound({ ca: root });
     // No client certificate: the handshake may complete on our side, but no request is served.
     expect(result.ok).toBe(false);
-    const viaHandshake = await new Promise<tls.PeerCertificate | undefined>((resolve) => {
-      const socket = tls.connect({
-        host: SERVER_IP,
-        port: workloadPort,
-        ca: root,
-        checkServerIdentity: () => undefined,
-      });
-      socket.once('secureConnect', () => {
-        resolve(socket.getPeerCertificate());
-        socket.destroy();
-      });
-      socket.once('error', () => resolve(undefined));
-    });
+    const viaHandshake = await serverCertificate(root);
     expect(viaHandshake?.subjectaltname).toBe('URI:spiffe://cluster.local/ns/default/sa/reviews');
     expect(new X509Certificate(viaHandshake!.raw).verify(new X509Certificate(root).publicKey)).toBe(true);
   });
@@ -257,19 +262,7 @@ describe('mesh mTLS with weft-ca and weft-discovery', () => {
     // New handshakes see the server's current certificate; open connections keep theirs.
     const prober = async () => {
       while (Date.now() < until) {
-        const serial = await new Promise<string | undefined>((resolve) => {
-          const socket = tls.connect({
-            host: SERVER_IP,
-            port: workloadPort,
-            ca: root,
-            checkServerIdentity: () => undefined,
-          });
-          socket.once('secureConnect', () => {
-            resolve(socket.getPeerCertificate().serialNumber);
-            socket.destroy();
-          });
-          socket.once('error', () => resolve(undefined));
-        });
+        const serial = (await serverCertificate(root))?.serialNumber;
         if (serial) serverSerials.add(serial);
         await new Promise((r) => setTimeout(r, 250));
       }
