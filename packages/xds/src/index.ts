@@ -20,6 +20,7 @@ export type {
   AdsClientNode,
   AdsClientOptions,
   ConnectionState,
+  ResponseInfo,
   TypeUpdate,
   ValidationContext,
 } from './client/ads-client-types.ts';

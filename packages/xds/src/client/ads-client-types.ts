@@ -25,6 +25,15 @@ export interface TypeUpdate {
   readonly removed: readonly string[];
 }
 
+/** What `onResponse` learns about one response. */
+export interface ResponseInfo {
+  /** Sum of the encoded resource bytes (Any values) in the response. */
+  readonly resourceBytes: number;
+  readonly resources: number;
+  /** Delta `removed_resources` count (0 for SotW). */
+  readonly removed: number;
+}
+
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
 
 export interface AdsClientNode {
@@ -54,6 +63,12 @@ export interface AdsClientOptions {
   validate?(typeUrl: TypeUrl, resources: readonly Resource[], context: ValidationContext): readonly string[];
   /** Called after an accepted response was applied. */
   onUpdate?(typeUrl: TypeUrl, update: TypeUpdate): void;
+  /**
+   * Called for every response of a subscribed type as it arrives, before it
+   * is judged: the sum of its resources' encoded bytes (Any values) and how
+   * many resources and removals it carried. For load tools and metrics.
+   */
+  onResponse?(typeUrl: TypeUrl, info: ResponseInfo): void;
   /** Called after the client NACKed a response. */
   onNack?(typeUrl: TypeUrl, info: { version: string; nonce: string; problems: readonly string[] }): void;
   backoff?: BackoffOptions;

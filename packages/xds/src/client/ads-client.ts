@@ -15,7 +15,7 @@ import {
   type DiscoveryResponse,
   type WireNode,
 } from '../wire/ads-wire.ts';
-import type { AdsClient, AdsClientOptions, ConnectionState } from './ads-client-types.ts';
+import type { AdsClient, AdsClientOptions, ConnectionState, ResponseInfo } from './ads-client-types.ts';
 import { createBackoff } from './backoff.ts';
 import type { ResponseOutcome } from './client-outcome.ts';
 import { type ClientTypeState, newTypeState } from './client-type-state.ts';
@@ -44,6 +44,19 @@ const AdsStubConstructor = grpc.makeGenericClientConstructor(
 ) => AdsStub;
 
 const EMPTY: ReadonlyMap<string, Resource> = new Map();
+
+/** Resource bytes and counts of one response, for `onResponse`. */
+function responseInfo(mode: 'sotw' | 'delta', response: AnyResponse): ResponseInfo {
+  let resourceBytes = 0;
+  if (mode === 'sotw') {
+    const { resources = [] } = response as DiscoveryResponse;
+    for (const any of resources) resourceBytes += any.value?.length ?? 0;
+    return { resourceBytes, resources: resources.length, removed: 0 };
+  }
+  const { resources = [], removedResources = [] } = response as DeltaDiscoveryResponse;
+  for (const entry of resources) resourceBytes += entry.resource?.value?.length ?? 0;
+  return { resourceBytes, resources: resources.length, removed: removedResources.length };
+}
 
 /** Creates a client; nothing happens until `start()`. */
 export function createAdsClient(options: AdsClientOptions): AdsClient {
@@ -91,6 +104,7 @@ export function createAdsClient(options: AdsClientOptions): AdsClient {
       logger?.warn('ignoring a response for a type not subscribed', { typeUrl });
       return;
     }
+    if (options.onResponse) options.onResponse(typeUrl, responseInfo(mode, response));
     const outcome: ResponseOutcome<AnyRequest> =
       mode === 'sotw'
         ? handleSotwResponse(typeUrl, state, response as DiscoveryResponse, options)
