@@ -7,8 +7,11 @@
 
 import type { Socket } from 'node:net';
 import net from 'node:net';
+import tls from 'node:tls';
 import { originalDestinationOf } from '../capture/original-dst.ts';
 import type { TcpProxyConfig } from '../config/listener-config.ts';
+import { chooseTransport } from '../config/transport-socket-config.ts';
+import { meshTlsConnect, type SecureContexts } from '../tls/tls-runtime.ts';
 import type { ClusterManager, UpstreamCluster } from '../upstream/cluster-manager.ts';
 import { Host } from '../upstream/host-set.ts';
 
@@ -70,12 +73,20 @@ export function proxyTcp(config: TcpProxyConfig, downstream: Socket, services: T
   upstreamHost = host.key;
   host.active++;
   const localAddress = cluster.config.sourceAddress;
-  const socket = net.connect({
+  const target = {
     host: host.address,
     port: host.port,
     allowHalfOpen: true,
     ...(localAddress ? { localAddress } : {}),
-  });
+  };
+  const tlsOptions = upstreamTcpTls(cluster, host, services.clusters.secureContexts);
+  if (typeof tlsOptions === 'string') {
+    flags = 'UF';
+    host.active--;
+    downstream.destroy();
+    return;
+  }
+  const socket = tlsOptions ? tls.connect({ ...target, ...tlsOptions }) : net.connect(target);
   upstream = socket;
   socket.setTimeout(cluster.config.connectTimeoutMs, () => {
     if (socket.connecting) socket.destroy(new Error('connect timeout'));
@@ -91,7 +102,7 @@ export function proxyTcp(config: TcpProxyConfig, downstream: Socket, services: T
     }
     socket.destroy();
   });
-  socket.once('connect', () => {
+  socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
     cluster.recordOutcome(host, 'success');
     socket.setTimeout(config.idleTimeoutMs, () => {
       socket.destroy();
@@ -123,4 +134,31 @@ function pickHost(cluster: UpstreamCluster, downstream: Socket): Host | undefine
     weight: 1,
     socketMatch: {},
   });
+}
+
+/**
+ * The TLS options toward `host` when its transport (the cluster's
+ * transportSocket or the endpoint's transport socket match) is TLS: mesh
+ * mTLS from the agent's secrets, or plain TLS with SNI; undefined for
+ * plaintext; a string (the reason) when the transport cannot be used.
+ */
+function upstreamTcpTls(
+  cluster: UpstreamCluster,
+  host: Host,
+  contexts: SecureContexts,
+): tls.ConnectionOptions | string | undefined {
+  const transport = chooseTransport(cluster.config.socketMatches, cluster.config.tls, host.endpoint);
+  if (transport.unavailable) return transport.unavailable;
+  if (!transport.tls) return undefined;
+  try {
+    return (
+      meshTlsConnect(transport.tls, contexts)?.([]) ?? {
+        servername: transport.tls.sni ?? '',
+        rejectUnauthorized: false,
+        ALPNProtocols: [...transport.tls.alpn],
+      }
+    );
+  } catch (error) {
+    return (error as Error).message;
+  }
 }

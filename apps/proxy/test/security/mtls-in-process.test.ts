@@ -6,6 +6,7 @@
  * the NACK of a TLS listener by a proxy without an agent.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeCa, startFakeCa } from '@weft/pki';
@@ -24,6 +25,7 @@ import {
   routeConfiguration,
   routeTo,
   staticCluster,
+  tcpProxy,
   virtualHost,
 } from '../../src/testing/builders.ts';
 import { type Backend, NODE_ID, startBackend, waitUntil } from '../support/harness.ts';
@@ -45,13 +47,13 @@ function commonTlsContext(sanMatchers: Body[], alpn: string[]): Body {
 }
 
 /** The server side as discovery generates it: require a client certificate of the trust domain. */
-function inboundMtlsChain(cluster: string): Body {
+function inboundMtlsChain(cluster: string, network?: Body): Body {
   const hcm = httpConnectionManager(routeConfiguration('in', [virtualHost('v', ['*'], [routeTo(cluster)])]), {
     forwardClientCertDetails: 'SANITIZE_SET',
     setCurrentClientCertDetails: { subject: { value: true }, uri: true, dns: true },
   });
   return {
-    ...filterChain(hcm, { transportProtocol: 'tls' }),
+    ...filterChain(network ?? hcm, { transportProtocol: 'tls' }),
     transportSocket: {
       name: 'envoy.transport_sockets.tls',
       typedConfig: {
@@ -125,6 +127,23 @@ async function proxyWith(
 }
 
 let client: WeftProxy;
+let echo: net.Server;
+let serverTcp: number;
+
+/** Sends `text` over TCP to `port` and resolves with what came back before the peer closed or 1 s passed. */
+function tcpRoundTrip(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
+    let got = '';
+    socket.on('data', (chunk) => {
+      got += chunk.toString();
+      if (got.length >= text.length) socket.end();
+    });
+    socket.on('error', () => resolve(got));
+    socket.on('close', () => resolve(got));
+    socket.setTimeout(1000, () => socket.destroy());
+  });
+}
 
 beforeAll(async () => {
   ca = await startFakeCa({
@@ -136,19 +155,31 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'weft-mtls-inproc-'));
   await writeFile(join(dir, 'root.pem'), ca.rootCertPem);
   backend = await startBackend('reviews');
+  echo = net.createServer((socket) => socket.pipe(socket));
+  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
   const server = await proxyWith(await agentFor('reviews'), {
-    clusters: [staticCluster('app', [{ port: backend.port }])],
-    listeners: [listener('inbound', 0, [inboundMtlsChain('app')])],
+    clusters: [
+      staticCluster('app', [{ port: backend.port }]),
+      staticCluster('echo', [{ port: (echo.address() as AddressInfo).port }]),
+    ],
+    listeners: [
+      listener('inbound', 0, [inboundMtlsChain('app')]),
+      listener('inbound-tcp', 0, [inboundMtlsChain('echo', tcpProxy('echo'))]),
+    ],
   });
   const serverPort = server.listenerAddress('inbound')!.port;
+  const serverTcpPort = server.listenerAddress('inbound-tcp')!.port;
+  serverTcp = serverTcpPort;
   const route = (cluster: string) => virtualHost(cluster, [`${cluster}.test`], [routeTo(cluster)]);
   client = await proxyWith(await agentFor('productpage'), {
     clusters: [
       mtlsCluster('h1', serverPort, REVIEWS),
       mtlsCluster('h2', serverPort, REVIEWS, http2ProtocolOptions()),
       mtlsCluster('wrong-id', serverPort, 'spiffe://cluster.local/ns/default/sa/ratings'),
+      mtlsCluster('tcp-mtls', serverTcpPort, REVIEWS),
     ],
     listeners: [
+      listener('tcp-out', 0, [filterChain(tcpProxy('tcp-mtls'))]),
       listener('outbound', 0, [
         filterChain(
           httpConnectionManager(routeConfiguration('out', [route('h1'), route('h2'), route('wrong-id')])),
@@ -162,6 +193,7 @@ afterAll(async () => {
   for (const proxy of proxies) await proxy.close();
   for (const agent of agents) agent.stop();
   await backend?.close();
+  echo?.close();
   await ca?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -192,6 +224,13 @@ describe('mesh mTLS between in-process proxies', () => {
     expect(response.body).toContain('transport failure reason: upstream TLS handshake failed');
     expect(response.body).toContain('matches none of the expected names');
     expect(backend.requests.length).toBe(before);
+  });
+
+  it('carries TCP over mTLS (tcp_proxy upstream TLS, TLS chain with tcp_proxy) and refuses plaintext TCP', async () => {
+    expect(await tcpRoundTrip(client.listenerAddress('tcp-out')!.port, 'ping over mtls')).toBe(
+      'ping over mtls',
+    );
+    expect(await tcpRoundTrip(serverTcp, 'plaintext ping')).toBe('');
   });
 
   it('NACKs a TLS listener when the proxy has no identity agent', async () => {
