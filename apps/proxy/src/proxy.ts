@@ -99,6 +99,8 @@ export interface WeftProxy {
    * (workers get their config this way). Returns the problems; on any, nothing changes.
    */
   applyResources(typeUrl: ProxyTypeUrl, resources: readonly Resource[], version: string): string[];
+  /** Resolves once the listener changes started so far are bound (or failed to bind). */
+  listenersSettled(): Promise<void>;
   /** Stops accepting and drains open connections (SIGTERM). */
   drain(): void;
   /** Closes everything (listeners, connections, pools, ADS, admin). Safe to repeat. */
@@ -256,6 +258,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     isReady,
     configDump,
     applyResources: (typeUrl, resources, version) => applyType(typeUrl, resources, version, state, apply),
+    listenersSettled: () => listenerUpdate,
     drain: () => listeners.drainAll(),
     close: async () => {
       if (closed) return;

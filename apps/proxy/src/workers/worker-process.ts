@@ -15,7 +15,7 @@ export async function startWorker(options: ProxyOptions, onDrain: () => void): P
   const now = options.now ?? Date.now;
   const proxy = await startProxy({ ...rest, admin: null, reusePort: true });
   const send = (message: FromWorker): void => {
-    process.send?.(message);
+    if (process.connected) process.send?.(message);
   };
   process.on('message', (message: unknown) => {
     if (!isToWorker(message)) return;
@@ -28,7 +28,11 @@ export async function startWorker(options: ProxyOptions, onDrain: () => void): P
         }),
       );
       const problems = proxy.applyResources(message.typeUrl, resources, message.version);
-      send({ type: 'status', ready: proxy.isReady(), problems });
+      // Ready only once the listeners this config binds are listening.
+      proxy
+        .listenersSettled()
+        .then(() => send({ type: 'status', ready: proxy.isReady(), problems }))
+        .catch(() => {});
     } else if (message.type === 'query') {
       const answer =
         message.view === 'stats'
