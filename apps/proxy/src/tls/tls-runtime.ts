@@ -19,6 +19,7 @@ import {
 } from './tls-context-config.ts';
 
 const PEER = Symbol.for('weft.peerIdentity');
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** What the proxy knows of a downstream TLS peer. */
 export interface PeerIdentity {
@@ -139,13 +140,21 @@ export function terminateTls(
     rejectUnauthorized: false,
     ...(config.alpn.length > 0 ? { ALPNProtocols: [...config.alpn] } : {}),
   });
+  let failed = false;
   const fail = (reason: string): void => {
+    clearTimeout(timer);
+    if (failed) return;
+    failed = true;
     secure.destroy();
     socket.destroy();
     onFail(reason);
   };
+  // A peer that stalls mid-handshake must not hold the connection forever (Envoy: 10 s).
+  const timer = setTimeout(() => fail('TLS handshake timed out'), HANDSHAKE_TIMEOUT_MS);
+  timer.unref();
   secure.once('error', (error) => fail(`TLS handshake failed: ${error.message}`));
   secure.once('secure', () => {
+    clearTimeout(timer);
     const cert = secure.getPeerCertificate();
     const presented = cert !== undefined && Object.keys(cert).length > 0;
     if (config.requireClientCertificate && !presented) return fail('no client certificate');
