@@ -7,18 +7,16 @@
  * client sends HTTP with the service's Host through it. Every assertion is
  * about what the client observed.
  */
-import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Backend, startBackend } from './support/harness.ts';
 import {
   createMeshConfigDir,
-  type DiscoveryProcess,
   eventually,
   istio,
+  type LocalMesh,
   type MeshConfigDir,
-  type ProxyProcess,
-  startDiscoveryProcess,
-  startProxyProcess,
+  sendThrough,
+  startLocalMesh,
 } from './support/processes.ts';
 
 const HOST = 'reviews.default.svc.cluster.local';
@@ -80,23 +78,11 @@ function virtualService(weights: { v1: number; v2: number }) {
 
 describe('weft-proxy driven by weft-discovery from Istio YAML', () => {
   let config: MeshConfigDir;
-  let discovery: DiscoveryProcess;
-  let proxy: ProxyProcess;
-  let client: Pool;
+  let mesh: LocalMesh;
   const backends: Record<string, Backend> = {};
 
-  const send = async (path: string, headers: Record<string, string> = {}, host = `${HOST}:${PORT}`) => {
-    const started = performance.now();
-    const response = await client.request({ method: 'GET', path, headers: { host, ...headers } });
-    const text = await response.body.text();
-    const servedBy = response.headers['x-backend'];
-    return {
-      status: response.statusCode,
-      backend: typeof servedBy === 'string' ? servedBy : undefined,
-      text,
-      ms: performance.now() - started,
-    };
-  };
+  const send = (path: string, headers: Record<string, string> = {}, host = `${HOST}:${PORT}`) =>
+    sendThrough(mesh.client, host, path, headers);
   /** Which backend served each of `n` requests, counted. */
   const spread = async (n: number): Promise<Map<string, number>> => {
     const counts = new Map<string, number>();
@@ -113,13 +99,7 @@ describe('weft-proxy driven by weft-discovery from Istio YAML', () => {
     await config.write('reviews.yaml', serviceEntry(), subsets(), virtualService({ v1: 80, v2: 20 }));
     await config.write('workload-v1.yaml', workloadEntry('v1', backends.v1, '127.0.0.2'));
     await config.write('workload-v2.yaml', workloadEntry('v2', backends.v2, '127.0.0.3'));
-    discovery = await startDiscoveryProcess(config.dir);
-    proxy = await startProxyProcess({
-      discovery: discovery.xdsAddress,
-      workload: 'productpage',
-      listeners: [LISTENER],
-    });
-    client = new Pool(`http://127.0.0.1:${proxy.ports.get(LISTENER)}`, { connections: 16 });
+    mesh = await startLocalMesh(config.dir, LISTENER);
     // The listener warms until its RouteConfiguration arrives; then the fault route answers.
     await eventually(
       'the VirtualService routes to serve',
@@ -128,9 +108,7 @@ describe('weft-proxy driven by weft-discovery from Istio YAML', () => {
   }, 30_000);
 
   afterAll(async () => {
-    await client?.close();
-    await proxy?.stop();
-    await discovery?.stop();
+    await mesh?.close();
     await Promise.all(Object.values(backends).map((b) => b.close()));
     await config?.cleanup();
   });
@@ -194,7 +172,7 @@ describe('weft-proxy driven by weft-discovery from Istio YAML', () => {
   });
 
   it('keeps serving its last good config while the control plane is gone', async () => {
-    await discovery.stop();
+    await mesh.discovery.stop();
     expect((await spread(50)).get('v1')).toBe(50);
   });
 });

@@ -9,18 +9,16 @@
  * - `details`: outlier detection (one 5xx ejects the host);
  * - `reviews`: connection-pool limits (circuit breaking, 503 UO).
  */
-import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Backend, startBackend } from './support/harness.ts';
 import {
   createMeshConfigDir,
-  type DiscoveryProcess,
   eventually,
   istio,
+  type LocalMesh,
   type MeshConfigDir,
-  type ProxyProcess,
-  startDiscoveryProcess,
-  startProxyProcess,
+  sendThrough,
+  startLocalMesh,
 } from './support/processes.ts';
 
 const PORT = 9080;
@@ -58,24 +56,12 @@ function service(name: ServiceName, backends: { a: Backend; b: Backend }, traffi
 
 describe('DestinationRule and VirtualService policies through weft-discovery', () => {
   let config: MeshConfigDir;
-  let discovery: DiscoveryProcess;
-  let proxy: ProxyProcess;
-  let client: Pool;
+  let mesh: LocalMesh;
   const backends = {} as { a: Backend; b: Backend };
 
   const send = async (name: ServiceName, path: string, headers: Record<string, string> = {}) => {
-    const response = await client.request({
-      method: 'GET',
-      path,
-      headers: { host: `${host(name)}:${PORT}`, ...headers },
-    });
-    await response.body.text();
-    const servedBy = response.headers['x-backend'];
-    return {
-      status: response.statusCode,
-      backend: typeof servedBy === 'string' ? servedBy : undefined,
-      overloaded: response.headers['x-envoy-overloaded'],
-    };
+    const answer = await sendThrough(mesh.client, `${host(name)}:${PORT}`, path, headers);
+    return { ...answer, overloaded: answer.headers['x-envoy-overloaded'] };
   };
   const received = (backend: Backend, path: string) => backend.requests.filter((r) => r.url === path);
 
@@ -127,13 +113,7 @@ describe('DestinationRule and VirtualService policies through weft-discovery', (
         ],
       }),
     );
-    discovery = await startDiscoveryProcess(config.dir);
-    proxy = await startProxyProcess({
-      discovery: discovery.xdsAddress,
-      workload: 'productpage',
-      listeners: [LISTENER],
-    });
-    client = new Pool(`http://127.0.0.1:${proxy.ports.get(LISTENER)}`, { connections: 32 });
+    mesh = await startLocalMesh(config.dir, LISTENER, 32);
     await eventually('every service to route', async () => {
       const answers = await Promise.all(SERVICES.map((name) => send(name, '/ready')));
       return answers.every((a) => a.status === 200);
@@ -141,9 +121,7 @@ describe('DestinationRule and VirtualService policies through weft-discovery', (
   }, 30_000);
 
   afterAll(async () => {
-    await client?.close();
-    await proxy?.stop();
-    await discovery?.stop();
+    await mesh?.close();
     await Promise.all(Object.values(backends).map((b) => b.close()));
     await config?.cleanup();
   });

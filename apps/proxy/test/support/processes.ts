@@ -10,7 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
+import { Pool, request } from 'undici';
 
 const appsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const DISCOVERY_BIN = join(appsDir, 'discovery', 'dist', 'main.js');
@@ -212,4 +212,71 @@ export async function eventually(
     holds = await probe().catch(() => false);
     if (!holds) await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+export interface LocalMesh {
+  readonly discovery: DiscoveryProcess;
+  readonly proxy: ProxyProcess;
+  /** Keep-alive client to the proxy's local-mode listener. */
+  readonly client: Pool;
+  /** Stops the client, the proxy and weft-discovery (the caller owns backends and the config dir). */
+  close(): Promise<void>;
+}
+
+/**
+ * weft-discovery on `configDir` and one weft-proxy (workload `productpage`)
+ * binding `listener` on loopback, with a client to it.
+ */
+export async function startLocalMesh(
+  configDir: string,
+  listener: string,
+  connections = 16,
+): Promise<LocalMesh> {
+  const discovery = await startDiscoveryProcess(configDir);
+  const proxy = await startProxyProcess({
+    discovery: discovery.xdsAddress,
+    workload: 'productpage',
+    listeners: [listener],
+  }).catch(async (error: unknown) => {
+    await discovery.stop();
+    throw error;
+  });
+  const client = new Pool(`http://127.0.0.1:${proxy.ports.get(listener)}`, { connections });
+  return {
+    discovery,
+    proxy,
+    client,
+    close: async () => {
+      await client.close();
+      await proxy.stop();
+      await discovery.stop();
+    },
+  };
+}
+
+export interface MeshAnswer {
+  readonly status: number;
+  /** The `x-backend` that served it (test backends name themselves), if any. */
+  readonly backend: string | undefined;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly ms: number;
+}
+
+/** One GET through `client` with `host` as Host. */
+export async function sendThrough(
+  client: Pool,
+  host: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<MeshAnswer> {
+  const started = performance.now();
+  const response = await client.request({ method: 'GET', path, headers: { host, ...headers } });
+  await response.body.text();
+  const servedBy = response.headers['x-backend'];
+  return {
+    status: response.statusCode,
+    backend: typeof servedBy === 'string' ? servedBy : undefined,
+    headers: response.headers,
+    ms: performance.now() - started,
+  };
 }
