@@ -30,6 +30,7 @@ import { ListenerWarmer, rdsNames } from './listeners/listener-warming.ts';
 import { sdsWithoutAgentProblems } from './security/sds-requirements.ts';
 import type { TcpProxyServices } from './tcp/tcp-proxy.ts';
 import { type AccessLogRecord, ProxyTelemetry } from './telemetry/proxy-telemetry.ts';
+import { withAppendedText } from './telemetry/series-histogram.ts';
 import { localWorkload } from './telemetry/workload-identity.ts';
 import { SecureContexts } from './tls/tls-runtime.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
@@ -119,12 +120,13 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const logger = options.logger ?? createLogger({ name: 'weft-proxy' });
-  const metrics = options.metrics ?? createMetrics({ serviceName: 'weft-proxy' });
-  const telemetry = new ProxyTelemetry(metrics, now, options.accessLog, {
+  const baseMetrics = options.metrics ?? createMetrics({ serviceName: 'weft-proxy' });
+  const telemetry = new ProxyTelemetry(baseMetrics, now, options.accessLog, {
     local: localWorkload(options.node.metadata ?? {}, options.identityPrincipal),
     random,
     ...(options.traceSampleRate === undefined ? {} : { traceSampleRate: options.traceSampleRate }),
   });
+  const metrics = withAppendedText(baseMetrics, () => telemetry.istioHistogramText());
   const state = new ConfigState(options.secrets ? undefined : sdsWithoutAgentProblems);
   const secureContexts = new SecureContexts(options.secrets);
   const clusters = new ClusterManager({ now, random, secureContexts });

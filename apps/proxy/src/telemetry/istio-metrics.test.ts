@@ -39,7 +39,7 @@ describe('IstioMetrics', () => {
     metrics.recordRequest(request());
     metrics.recordRequest(request());
     metrics.recordRequest(request({ responseCode: 503, responseFlags: 'UF' }));
-    const text = await registry.scrape();
+    const text = (await registry.scrape()) + metrics.histogramText();
     const line = text
       .split('\n')
       .find((l) => l.startsWith('istio_requests_total{') && l.includes('response_code="200"'));

@@ -9,14 +9,14 @@
  *
  * Cheap on the request path: each distinct label set is built once and
  * cached under a string key; counters are plain numbers in that cache, read
- * by observable counters at scrape time; the three histograms record with
- * the cached attribute object.
+ * by OpenTelemetry observable counters at scrape time; the three histograms
+ * are series-histogram.ts series kept in the same cache entry, rendered by
+ * `histogramText()` (the proxy appends it to the exporter's output).
  */
 import type { MetricsRegistry } from '@weft/telemetry';
+import { type HistogramSeries, SeriesHistogram } from './series-histogram.ts';
 import type { WorkloadLabels } from './workload-identity.ts';
 
-type Meter = MetricsRegistry['meter'];
-type Histogram = ReturnType<Meter['createHistogram']>;
 type Attributes = Readonly<Record<string, string>>;
 
 /** Envoy/Istio duration buckets (ms). */
@@ -52,6 +52,9 @@ export interface IstioTcpSession extends IstioLabelInput {
 interface RequestEntry {
   readonly attributes: Attributes;
   requests: number;
+  readonly duration: HistogramSeries;
+  readonly requestBytes: HistogramSeries;
+  readonly responseBytes: HistogramSeries;
 }
 
 interface TcpEntry {
@@ -92,9 +95,21 @@ function commonKey(input: IstioLabelInput): string {
 export class IstioMetrics {
   private readonly requests = new Map<string, RequestEntry>();
   private readonly tcp = new Map<string, TcpEntry>();
-  private readonly duration: Histogram;
-  private readonly requestBytes: Histogram;
-  private readonly responseBytes: Histogram;
+  private readonly duration = new SeriesHistogram(
+    'istio_request_duration_milliseconds',
+    'Request duration in milliseconds',
+    DURATION_BUCKETS,
+  );
+  private readonly requestBytes = new SeriesHistogram(
+    'istio_request_bytes',
+    'Request body size (Content-Length; 0 for chunked bodies)',
+    BYTE_BUCKETS,
+  );
+  private readonly responseBytes = new SeriesHistogram(
+    'istio_response_bytes',
+    'Response body bytes sent downstream',
+    BYTE_BUCKETS,
+  );
 
   constructor(metrics: MetricsRegistry) {
     const meter = metrics.meter;
@@ -103,19 +118,6 @@ export class IstioMetrics {
       .addCallback((result) => {
         for (const entry of this.requests.values()) result.observe(entry.requests, entry.attributes);
       });
-    this.duration = meter.createHistogram('istio_request_duration_milliseconds', {
-      description: 'Request duration',
-      unit: 'ms',
-      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-    });
-    this.requestBytes = meter.createHistogram('istio_request_bytes', {
-      description: 'Request body size (Content-Length; 0 for chunked bodies)',
-      advice: { explicitBucketBoundaries: BYTE_BUCKETS },
-    });
-    this.responseBytes = meter.createHistogram('istio_response_bytes', {
-      description: 'Response body bytes sent downstream',
-      advice: { explicitBucketBoundaries: BYTE_BUCKETS },
-    });
     const tcpCounter = (name: string, description: string, read: (entry: TcpEntry) => number) =>
       meter.createObservableCounter(name, { description }).addCallback((result) => {
         for (const entry of this.tcp.values()) result.observe(read(entry), entry.attributes);
@@ -135,21 +137,30 @@ export class IstioMetrics {
     const key = `${commonKey(request)}|${request.responseCode}|${request.requestProtocol}|${request.grpcResponseStatus}`;
     let entry = this.requests.get(key);
     if (!entry) {
+      const attributes = Object.freeze({
+        ...commonAttributes(request),
+        response_code: String(request.responseCode),
+        request_protocol: request.requestProtocol,
+        grpc_response_status: request.grpcResponseStatus,
+      });
       entry = {
-        attributes: Object.freeze({
-          ...commonAttributes(request),
-          response_code: String(request.responseCode),
-          request_protocol: request.requestProtocol,
-          grpc_response_status: request.grpcResponseStatus,
-        }),
+        attributes,
         requests: 0,
+        duration: this.duration.createSeries(attributes),
+        requestBytes: this.requestBytes.createSeries(attributes),
+        responseBytes: this.responseBytes.createSeries(attributes),
       };
       this.requests.set(key, entry);
     }
     entry.requests++;
-    this.duration.record(request.durationMs, entry.attributes);
-    this.requestBytes.record(request.requestBytes, entry.attributes);
-    this.responseBytes.record(request.responseBytes, entry.attributes);
+    this.duration.observe(entry.duration, request.durationMs);
+    this.requestBytes.observe(entry.requestBytes, request.requestBytes);
+    this.responseBytes.observe(entry.responseBytes, request.responseBytes);
+  }
+
+  /** The three request histograms in the Prometheus text format. */
+  histogramText(): string {
+    return this.duration.render() + this.requestBytes.render() + this.responseBytes.render();
   }
 
   /**

@@ -116,6 +116,11 @@ export class ProxyTelemetry {
     this.now = now;
   }
 
+  /** Istio's request histograms as Prometheus text (appended to the registry's scrape). */
+  istioHistogramText(): string {
+    return this.istio.histogramText();
+  }
+
   /** Opens the request's span: trace headers are rewritten before routing copies them upstream. */
   onStreamStart(stream: HttpStream): void {
     this.spans.set(stream, startSpan(stream.req.headers, this.sampleRate, this.random));

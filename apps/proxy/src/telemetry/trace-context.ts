@@ -13,6 +13,22 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+/** `digits` random hex digits from a pooled buffer (one randomBytes call per 4 KiB, not per request). */
+function randomHex(digits: number): string {
+  const bytes = digits / 2;
+  if (poolOffset + bytes > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    poolOffset = 0;
+  }
+  const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return hex;
+}
+
 /** The span this proxy opened for one request. */
 export interface TraceSpan {
   /** 32 lowercase hex digits. */
@@ -71,7 +87,7 @@ export function incomingTrace(
  */
 export function startSpan(headers: IncomingHttpHeaders, sampleRate: number, random: () => number): TraceSpan {
   const incoming = incomingTrace(headers);
-  const ids = randomBytes(24).toString('hex');
+  const ids = randomHex(48);
   const spanId = ids.slice(32, 48);
   const span: TraceSpan = incoming
     ? { traceId: incoming.traceId, spanId, parentSpanId: incoming.parentSpanId, sampled: incoming.sampled }
