@@ -7,6 +7,8 @@ const main = new URL('../dist/main.js', import.meta.url);
 if (existsSync(main)) {
   await import(main.href);
 } else {
-  process.stderr.write('weft-proxy: not built yet; run "npx nx build weft-proxy" (or "npm run build") first\n');
+  process.stderr.write(
+    'weft-proxy: not built yet; run "npx nx build weft-proxy" (or "npm run build") first\n',
+  );
   process.exitCode = 1;
 }
