@@ -165,6 +165,8 @@ export function createPushOrchestrator<P extends TranslatedProxy, C extends { re
   const debounceMs = options.debounceMs ?? 100;
   const entries = new Map<string, ProxyEntry<P>>();
   let push: C | undefined;
+  /** Generations of the current push context by view key, shared by the push and later connects. */
+  let pushMemo = new Map<string, Generation>();
   let pushCount = 0;
   const interner = createResourceInterner();
 
@@ -259,6 +261,7 @@ export function createPushOrchestrator<P extends TranslatedProxy, C extends { re
     }
     push = context;
     const memo = new Map<string, Generation>();
+    pushMemo = memo;
     const changedTypes: Partial<Record<TypeUrl, number>> = {};
     let proxiesUpdated = 0;
     for (const entry of entries.values()) {
@@ -306,7 +309,8 @@ export function createPushOrchestrator<P extends TranslatedProxy, C extends { re
       entry.proxy = parsed.proxy;
       entry.streams += 1;
       entries.set(node.id, entry);
-      if (push !== undefined) update(entry, push, new Map());
+      // Proxies connecting between pushes share the current push's generations (1000 replicas reconnecting: one translation per view).
+      if (push !== undefined) update(entry, push, pushMemo);
       return { ok: true };
     },
     disconnect: (nodeId) => {

@@ -25,10 +25,19 @@ export interface ResourceInterner {
 export function createResourceInterner(): ResourceInterner {
   let previous = new Map<string, Resource>();
   let current = new Map<string, Resource>();
+  /**
+   * Per generated object, what it was interned to: a Resource object that
+   * translation shares between proxies is keyed (stringified) once. Weak, so
+   * it lives as long as translation keeps the generated object.
+   */
+  const seen = new WeakMap<Resource, Resource>();
   const one = (resource: Resource): Resource => {
+    const known = seen.get(resource);
+    if (known !== undefined) return known;
     const key = `${resource.typeUrl}\0${resource.name}\0${JSON.stringify(resource.body)}`;
     const kept = current.get(key) ?? previous.get(key) ?? resource;
     current.set(key, kept);
+    seen.set(resource, kept);
     return kept;
   };
   return {

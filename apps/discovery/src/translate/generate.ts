@@ -10,6 +10,7 @@ import {
   ROUTE_TYPE_URL,
   type TypeUrl,
 } from '@weft/xds';
+import { labelsMatch } from '../model/hosts.ts';
 import type { Proxy as MeshProxy } from '../model/proxy.ts';
 import type { PushContext } from '../model/push-context.ts';
 import {
@@ -60,10 +61,111 @@ function clustersAndEndpoints(ctx: TranslateContext): { clusters: Body[]; endpoi
   return { clusters, endpoints };
 }
 
+/** A sidecar's outbound side: shared by every sidecar with the same outbound key under one push. */
+interface SidecarOutbound {
+  readonly clusters: readonly Resource[];
+  readonly endpoints: readonly Resource[];
+  readonly listeners: readonly Resource[];
+  readonly routes: readonly Resource[];
+  readonly warnings: readonly string[];
+}
+
+const outboundByPush = new WeakMap<PushContext, Map<string, SidecarOutbound>>();
+const sourceSelectorsByPush = new WeakMap<PushContext, readonly Readonly<Record<string, string>>[]>();
+
+/** Every `sourceLabels` selector of the push's VirtualService matches (HTTP, TLS, TCP). */
+function sourceLabelSelectors(push: PushContext): readonly Readonly<Record<string, string>>[] {
+  let selectors = sourceSelectorsByPush.get(push);
+  if (selectors === undefined) {
+    const found: Record<string, string>[] = [];
+    for (const { service } of push.virtualServices) {
+      for (const route of [
+        ...(service.spec.http ?? []),
+        ...(service.spec.tls ?? []),
+        ...(service.spec.tcp ?? []),
+      ]) {
+        for (const match of route.match ?? []) if (match.sourceLabels) found.push(match.sourceLabels);
+      }
+    }
+    selectors = found;
+    sourceSelectorsByPush.set(push, selectors);
+  }
+  return selectors;
+}
+
+/**
+ * Everything a sidecar's outbound side (outbound clusters and endpoints,
+ * outbound listeners, route configurations) reads from the proxy: its
+ * namespace, the Sidecar scoping it, its locality (EDS priorities), whether
+ * it runs in local mode, and which VirtualService `sourceLabels` its labels
+ * match. Istio likewise computes outbound config per Sidecar scope and only
+ * inbound config per proxy.
+ */
+function outboundKey(ctx: TranslateContext): string {
+  const { proxy, push, sidecar } = ctx;
+  const sources = sourceLabelSelectors(push).map((selector) => (labelsMatch(selector, proxy.labels) ? 1 : 0));
+  return JSON.stringify([
+    proxy.namespace,
+    sidecar ? `${sidecar.metadata.namespace}/${sidecar.metadata.name}` : '',
+    proxy.locality ?? '',
+    localAppAddress(proxy) !== undefined,
+    sources.join(''),
+  ]);
+}
+
+/** The sidecar's outbound resources, built once per outbound key and push; the same Resource objects each time. */
+function sidecarOutbound(ctx: TranslateContext): SidecarOutbound {
+  let cache = outboundByPush.get(ctx.push);
+  if (cache === undefined) {
+    cache = new Map();
+    outboundByPush.set(ctx.push, cache);
+  }
+  const key = outboundKey(ctx);
+  let outbound = cache.get(key);
+  if (outbound === undefined) {
+    const before = ctx.warnings.length;
+    const { clusters, endpoints } = clustersAndEndpoints(ctx);
+    let listeners = buildOutboundListeners(ctx);
+    if (localAppAddress(ctx.proxy) !== undefined) listeners = listeners.map(withoutCaptureBinding);
+    const routes = buildOutboundRouteConfigurations(ctx);
+    outbound = {
+      clusters: toResources(CLUSTER_TYPE_URL, clusters),
+      endpoints: toResources(ENDPOINT_TYPE_URL, endpoints),
+      listeners: toResources(LISTENER_TYPE_URL, listeners),
+      routes: toResources(ROUTE_TYPE_URL, routes),
+      warnings: ctx.warnings.slice(before),
+    };
+    cache.set(key, outbound);
+  } else {
+    for (const warning of outbound.warnings) ctx.warn(warning);
+  }
+  return outbound;
+}
+
+/** A sidecar's resources: the shared outbound side plus its own inbound listeners and clusters. */
+function sidecarResources(ctx: TranslateContext): GeneratedResources {
+  const outbound = sidecarOutbound(ctx);
+  let inboundListeners = [virtualInboundListener(ctx), ...localInboundListeners(ctx)];
+  if (localAppAddress(ctx.proxy) !== undefined)
+    inboundListeners = inboundListeners.map(withoutCaptureBinding);
+  const inboundClusters = [...inboundPorts(ctx).map(inboundCluster), inboundPassthroughCluster()];
+  return {
+    resources: {
+      [CLUSTER_TYPE_URL]: [...outbound.clusters, ...toResources(CLUSTER_TYPE_URL, inboundClusters)],
+      [ENDPOINT_TYPE_URL]: outbound.endpoints,
+      [LISTENER_TYPE_URL]: [...outbound.listeners, ...toResources(LISTENER_TYPE_URL, inboundListeners)],
+      [ROUTE_TYPE_URL]: outbound.routes,
+    },
+    warnings: ctx.warnings,
+  };
+}
+
 /**
  * All resources for `proxy` under `push`. A pure function: equal inputs
  * give structurally equal outputs in the same order (each list sorted or
- * in Istio's order), so snapshots hash stably. Never throws on config
+ * in Istio's order), so snapshots hash stably. A sidecar's outbound side is
+ * built once per push for all sidecars sharing its outbound key (the same
+ * Resource objects, so their encoded bytes are shared too). Never throws on config
  * content; what cannot be translated is skipped and named in `warnings`.
  *
  * - sidecar: LDS virtualOutbound, per-port outbound listeners, virtualInbound;
@@ -73,18 +175,14 @@ function clustersAndEndpoints(ctx: TranslateContext): { clusters: Body[]; endpoi
  */
 export function generateResources(proxy: MeshProxy, push: PushContext): GeneratedResources {
   const ctx = createTranslateContext(proxy, push);
+  if (!ctx.proxyless && proxy.type === 'sidecar') return sidecarResources(ctx);
   const { clusters, endpoints } = clustersAndEndpoints(ctx);
   let listeners: Body[];
   let routes: Body[];
   if (ctx.proxyless) {
     ({ listeners, routes } = buildProxylessListenersAndRoutes(ctx));
-  } else if (proxy.type === 'router') {
-    ({ listeners, routes } = buildGatewayResources(ctx));
   } else {
-    listeners = [...buildOutboundListeners(ctx), virtualInboundListener(ctx), ...localInboundListeners(ctx)];
-    if (localAppAddress(proxy) !== undefined) listeners = listeners.map(withoutCaptureBinding);
-    routes = buildOutboundRouteConfigurations(ctx);
-    clusters.push(...inboundPorts(ctx).map(inboundCluster), inboundPassthroughCluster());
+    ({ listeners, routes } = buildGatewayResources(ctx));
   }
   return {
     resources: {

@@ -2,7 +2,7 @@
  * proxyViewKey (proxies with equal keys get identical resources), purity of
  * generation, and locality-aware EDS priorities.
  */
-import { ENDPOINT_TYPE_URL } from '@weft/xds';
+import { CLUSTER_TYPE_URL, ENDPOINT_TYPE_URL, LISTENER_TYPE_URL, ROUTE_TYPE_URL } from '@weft/xds';
 import { describe, expect, it } from 'vitest';
 import { parseProxy } from '../../src/model/index.ts';
 import { generateResources, proxyViewKey } from '../../src/translate/index.ts';
@@ -58,6 +58,48 @@ describe('proxyViewKey', () => {
     const proxy = sidecar();
     expect(JSON.stringify(generateResources(proxy, context))).toBe(
       JSON.stringify(generateResources(proxy, push(istio(mesh)))),
+    );
+  });
+});
+
+describe('outbound sharing between sidecars', () => {
+  const context = push(istio(mesh));
+  const resources = (proxy: ReturnType<typeof sidecar>) => generateResources(proxy, context).resources;
+  const routesOf = (proxy: ReturnType<typeof sidecar>) => resources(proxy)[ROUTE_TYPE_URL] ?? [];
+
+  it('gives two sidecars of one namespace the same outbound Resource objects and their own inbound side', () => {
+    const a = resources(sidecar({ ip: '127.0.0.4', name: 'reviews-v1', labels: { app: 'reviews' } }));
+    const b = resources(sidecar({ ip: '127.0.0.5', name: 'reviews-v2', labels: { app: 'reviews' } }));
+    expect(b[ENDPOINT_TYPE_URL]).toBe(a[ENDPOINT_TYPE_URL]);
+    expect(b[ROUTE_TYPE_URL]).toBe(a[ROUTE_TYPE_URL]);
+    const outbound = (list: readonly { name: string }[] | undefined) =>
+      (list ?? []).filter((r) => !/^inbound/i.test(r.name) && r.name !== 'virtualInbound');
+    expect(outbound(b[CLUSTER_TYPE_URL]).every((r, i) => r === outbound(a[CLUSTER_TYPE_URL])[i])).toBe(true);
+    expect(outbound(b[LISTENER_TYPE_URL]).every((r, i) => r === outbound(a[LISTENER_TYPE_URL])[i])).toBe(
+      true,
+    );
+    const fresh = generateResources(
+      sidecar({ ip: '127.0.0.5', name: 'reviews-v2', labels: { app: 'reviews' } }),
+      push(istio(mesh)),
+    ).resources;
+    expect(JSON.stringify(b)).toBe(JSON.stringify(fresh));
+  });
+
+  it.each([
+    ['labels a sourceLabels match selects', { app: 'client', track: 'canary' }, false],
+    ['labels no sourceLabels match selects', { app: 'other' }, true],
+  ])('with %s, routes are shared with a plain client: %s', (_name, labels, shared) => {
+    const plain = routesOf(sidecar({ labels: { app: 'client' } }));
+    const other = routesOf(sidecar({ ip: '127.0.1.9', name: 'x', labels }));
+    expect(other === plain).toBe(shared);
+    if (!shared) expect(JSON.stringify(other)).not.toBe(JSON.stringify(plain));
+  });
+
+  it('builds the same resources as a fresh push context (no state leaks between pushes)', () => {
+    const proxy = sidecar({ ip: '127.0.0.4', name: 'reviews-v1', labels: { app: 'reviews' } });
+    resources(sidecar({ ip: '127.0.1.1', name: 'first' }));
+    expect(JSON.stringify(resources(proxy))).toBe(
+      JSON.stringify(generateResources(proxy, push(istio(mesh))).resources),
     );
   });
 });
