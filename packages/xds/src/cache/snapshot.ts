@@ -6,7 +6,7 @@
  * the same version and rebuilding an unchanged snapshot pushes nothing.
  */
 
-import { resourceType } from '../resource-types/index.ts';
+import { type ResourceReference, resourceType } from '../resource-types/index.ts';
 import { hashBytes, type Resource, resourceVersion } from '../resources/resource.ts';
 import { PUSH_ORDER, type TypeUrl } from '../type-urls.ts';
 
@@ -24,6 +24,18 @@ export interface Snapshot {
    * consistent. Messages name both resources.
    */
   consistencyCheck(): string[];
+}
+
+/** References per Resource object: resources shared between snapshots are walked once. */
+const referenceMemo = new WeakMap<Resource, readonly ResourceReference[]>();
+
+function referencesOf(resource: Resource): readonly ResourceReference[] {
+  let refs = referenceMemo.get(resource);
+  if (refs === undefined) {
+    refs = resourceType(resource.typeUrl).references(resource.body);
+    referenceMemo.set(resource, refs);
+  }
+  return refs;
 }
 
 /** Version of a set of resources: hash of the sorted names and their resource versions; `''` when empty. */
@@ -85,7 +97,7 @@ export function createSnapshot(resources: Partial<Record<TypeUrl, readonly Resou
       for (const [typeUrl, byName] of byType) {
         const type = resourceType(typeUrl);
         for (const resource of byName.values()) {
-          for (const ref of type.references(resource.body)) {
+          for (const ref of referencesOf(resource)) {
             if (byType.get(ref.typeUrl)?.has(ref.name)) continue;
             const wanted = resourceType(ref.typeUrl).shortName;
             problems.push(

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createSnapshot } from '../cache/snapshot.ts';
 import { decodeResource } from '../resources/resource.ts';
-import { buildClusterLoadAssignment } from '../testing/resource-builders.ts';
-import { ENDPOINT_TYPE_URL } from '../type-urls.ts';
+import { buildCluster, buildClusterLoadAssignment } from '../testing/resource-builders.ts';
+import { CLUSTER_TYPE_URL, ENDPOINT_TYPE_URL } from '../type-urls.ts';
 import { ADS_SERVICE_DEFINITION, type DiscoveryResponse } from '../wire/ads-wire.ts';
 import { snapshotView } from './sotw-view.ts';
 import { subscriptionUpdate } from './subscription.ts';
@@ -29,6 +29,19 @@ describe('snapshotView', () => {
   ])('selects the %s', (_name, names, expected) => {
     const view = snapshotView(snapshot, ENDPOINT_TYPE_URL, named(...names));
     expect([...view.resources.keys()]).toEqual(expected);
+  });
+
+  it('shares one view between snapshots with the same content of the type, not with other content', () => {
+    const endpoints = (ip: string) => ['a', 'b', 'c'].map((n) => buildClusterLoadAssignment(n, [`${ip}:80`]));
+    const other = createSnapshot({
+      [ENDPOINT_TYPE_URL]: endpoints('10.0.0.1'),
+      [CLUSTER_TYPE_URL]: [buildCluster('a')],
+    });
+    const moved = createSnapshot({ [ENDPOINT_TYPE_URL]: endpoints('10.0.0.2') });
+    const view = snapshotView(snapshot, ENDPOINT_TYPE_URL, named('a', 'b'));
+    expect(snapshotView(other, ENDPOINT_TYPE_URL, named('b', 'a'))).toBe(view);
+    expect(snapshotView(moved, ENDPOINT_TYPE_URL, named('a', 'b'))).not.toBe(view);
+    expect(snapshotView(moved, ENDPOINT_TYPE_URL, named('a', 'b')).version).not.toBe(view.version);
   });
 
   it('gives a wildcard view the snapshot version', () => {

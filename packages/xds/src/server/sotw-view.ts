@@ -2,10 +2,10 @@
  * What a SotW response for one subscription carries: the resources, their
  * set version, and the encoded `resources` field of DiscoveryResponse.
  *
- * Views are memoised per (snapshot, type, subscription), so the streams of
- * every proxy that sees the same snapshot with the same subscription share
- * one view: its version is hashed once and its resources field is encoded
- * once, whatever the number of streams.
+ * Views are memoised per (snapshot, type, subscription) and shared by
+ * content across snapshots, so the streams of every proxy that sees the same
+ * resources of a type share one view: its resources field is encoded once,
+ * whatever the number of streams and however their other types differ.
  */
 import { resourceSetVersion, type Snapshot } from '../cache/snapshot.ts';
 import { encodeResource, type Resource } from '../resources/resource.ts';
@@ -23,10 +23,28 @@ export interface SotwView {
 
 const memo = new WeakMap<Snapshot, Map<string, SotwView>>();
 
-/** A view of arbitrary resources (not memoised). */
+/**
+ * Views by content (type and set version), across snapshots: proxies whose
+ * snapshots differ elsewhere (each sidecar's own inbound clusters) still
+ * share one encoded EDS or RDS response. Held weakly: a view lives while a
+ * snapshot's memo holds it.
+ */
+const byContent = new Map<string, WeakRef<SotwView>>();
+const forget = new FinalizationRegistry<string>((key) => {
+  if (byContent.get(key)?.deref() === undefined) byContent.delete(key);
+});
+
+/** A view of arbitrary resources, shared with any live view of the same content. */
 export function createView(typeUrl: TypeUrl, resources: ReadonlyMap<string, Resource>): SotwView {
+  const version = resourceSetVersion(resources);
+  const key = `${typeUrl}\0${version}`;
+  const shared = byContent.get(key)?.deref();
+  if (shared) return shared;
   const anys = [...resources.values()].map((r) => ({ type_url: typeUrl, value: encodeResource(r) }));
-  return { resources, version: resourceSetVersion(resources), encodedResources: encodeResourcesField(anys) };
+  const view = { resources, version, encodedResources: encodeResourcesField(anys) };
+  byContent.set(key, new WeakRef(view));
+  forget.register(view, key);
+  return view;
 }
 
 /** The view of `snapshot` a subscription selects: all (wildcard) or the named subset that exists. */
