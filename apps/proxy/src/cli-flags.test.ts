@@ -71,6 +71,16 @@ describe('parseFlags', () => {
       argv: ['--discovery', 'h:1', '--workload', 'w', '--label', '=x'],
       problem: '--label: expected KEY=VALUE',
     },
+    {
+      name: 'a sample rate above 1',
+      argv: ['--discovery', 'h:1', '--workload', 'w', '--trace-sample-rate', '1.5'],
+      problem: '--trace-sample-rate: expected a number from 0 to 1',
+    },
+    {
+      name: 'an OTLP endpoint that is not a URL',
+      argv: ['--discovery', 'h:1', '--workload', 'w', '--trace-otlp-endpoint', 'collector:4318'],
+      problem: '--trace-otlp-endpoint: expected an http(s) URL',
+    },
     { name: 'unknown flag', argv: ['--bogus'], problem: "Unknown option '--bogus'" },
   ])('rejects $name', ({ argv, problem }) => {
     const parsed = parseFlags(argv);

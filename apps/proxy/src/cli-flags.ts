@@ -44,6 +44,9 @@ Flags:
   --drain-time MS           How long old listeners' connections may finish after an update or
                             SIGTERM (default 5000).
 ${AGENT_FLAGS_HELP}  --access-log              Write one JSON access log line per request to stdout.
+  --trace-sample-rate R     Share of new traces sampled, 0..1 (default 1; callers' decisions are kept).
+  --trace-otlp-endpoint URL Export sampled spans over OTLP/HTTP, e.g. http://127.0.0.1:4318/v1/traces.
+  --trace-console           Print sampled spans on stdout.
   --log-level LEVEL         debug|info|warn|error (default info). Logs are JSON lines on stderr.
   --help                    Show this help.
 `;
@@ -60,6 +63,8 @@ export interface ProxyFlags {
   readonly concurrency: number;
   readonly drainTimeMs: number;
   readonly accessLog: boolean;
+  readonly traceSampleRate: number;
+  readonly tracing: { readonly otlpEndpoint?: string; readonly console?: boolean } | undefined;
   readonly logLevel: LogLevel;
   /** The identity agent's settings; undefined without --ca-addr (no mTLS). */
   readonly agent: AgentFlags | undefined;
@@ -103,6 +108,9 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
         concurrency: { type: 'string', default: '1' },
         'drain-time': { type: 'string', default: '5000' },
         'access-log': { type: 'boolean', default: false },
+        'trace-sample-rate': { type: 'string', default: '1' },
+        'trace-otlp-endpoint': { type: 'string' },
+        'trace-console': { type: 'boolean', default: false },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', default: false },
         ...AGENT_FLAG_OPTIONS,
@@ -167,6 +175,15 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   const drainTimeMs = Number(str('drain-time'));
   if (!Number.isInteger(drainTimeMs) || drainTimeMs < 0)
     problems.push('--drain-time: expected milliseconds (an integer >= 0)');
+  const traceSampleRate = Number(str('trace-sample-rate'));
+  if (str('trace-sample-rate') === '' || !(traceSampleRate >= 0 && traceSampleRate <= 1))
+    problems.push(
+      `--trace-sample-rate: expected a number from 0 to 1, got ${JSON.stringify(str('trace-sample-rate'))}`,
+    );
+  const otlpEndpoint = str('trace-otlp-endpoint');
+  if (otlpEndpoint && !/^https?:\/\/[^/\s]+/.test(otlpEndpoint))
+    problems.push(`--trace-otlp-endpoint: expected an http(s) URL, got ${JSON.stringify(otlpEndpoint)}`);
+  const traceConsole = values['trace-console'] === true;
   const logLevel = parseLogLevel(str('log-level'));
   if (!logLevel)
     problems.push(
@@ -194,6 +211,11 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
       concurrency,
       drainTimeMs,
       accessLog: values['access-log'] === true,
+      traceSampleRate,
+      tracing:
+        otlpEndpoint || traceConsole
+          ? { ...(otlpEndpoint ? { otlpEndpoint } : {}), ...(traceConsole ? { console: true } : {}) }
+          : undefined,
       logLevel: logLevel!,
       agent,
     },

@@ -67,6 +67,8 @@ async function main(): Promise<number> {
   try {
     const options: ProxyOptions = {
       ...(agent ? { secrets: agent.secrets } : {}),
+      traceSampleRate: flags.traceSampleRate,
+      ...(flags.tracing ? { tracing: flags.tracing } : {}),
       ...(flags.agent
         ? {
             identityPrincipal: `spiffe://${flags.agent.trustDomain}/ns/${String(flags.metadata.NAMESPACE)}/sa/${flags.agent.serviceAccount}`,

@@ -31,6 +31,7 @@ import { sdsWithoutAgentProblems } from './security/sds-requirements.ts';
 import type { TcpProxyServices } from './tcp/tcp-proxy.ts';
 import { type AccessLogRecord, ProxyTelemetry } from './telemetry/proxy-telemetry.ts';
 import { withAppendedText } from './telemetry/series-histogram.ts';
+import { createSpanExport } from './telemetry/span-export.ts';
 import { localWorkload } from './telemetry/workload-identity.ts';
 import { SecureContexts } from './tls/tls-runtime.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
@@ -57,6 +58,8 @@ export interface ProxyOptions {
   readonly identityPrincipal?: string;
   /** Share of new traces sampled, 0..1 (default 1). */
   readonly traceSampleRate?: number;
+  /** Span export (OTLP/HTTP endpoint, console); no spans are built without it. */
+  readonly tracing?: { readonly otlpEndpoint?: string; readonly console?: boolean };
   readonly now?: () => number;
   readonly random?: () => number;
   /**
@@ -121,10 +124,18 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
   const random = options.random ?? Math.random;
   const logger = options.logger ?? createLogger({ name: 'weft-proxy' });
   const baseMetrics = options.metrics ?? createMetrics({ serviceName: 'weft-proxy' });
+  const local = localWorkload(options.node.metadata ?? {}, options.identityPrincipal);
+  const spanExport =
+    options.tracing &&
+    createSpanExport({
+      ...options.tracing,
+      serviceName: local.app === 'unknown' ? local.workload : local.app,
+    });
   const telemetry = new ProxyTelemetry(baseMetrics, now, options.accessLog, {
-    local: localWorkload(options.node.metadata ?? {}, options.identityPrincipal),
+    local,
     random,
     ...(options.traceSampleRate === undefined ? {} : { traceSampleRate: options.traceSampleRate }),
+    ...(spanExport ? { spanExport } : {}),
   });
   const metrics = withAppendedText(baseMetrics, () => telemetry.istioHistogramText());
   const state = new ConfigState(options.secrets ? undefined : sdsWithoutAgentProblems);
@@ -270,6 +281,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
       await listenerUpdate.catch(() => {});
       listeners.close();
       clusters.close();
+      await telemetry.close().catch((error: unknown) => logger.warn('span export flush failed', { error }));
       if (admin) {
         admin.closeAllConnections();
         await new Promise<void>((resolve) => admin!.close(() => resolve()));

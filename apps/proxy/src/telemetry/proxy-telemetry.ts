@@ -9,6 +9,7 @@ import type { HttpStream } from '../http/http-stream.ts';
 import type { TcpSessionRecord } from '../tcp/tcp-proxy.ts';
 import { peerIdentityOf } from '../tls/tls-runtime.ts';
 import { IstioMetrics } from './istio-metrics.ts';
+import type { SpanExport } from './span-export.ts';
 import { startSpan, type TraceSpan } from './trace-context.ts';
 import {
   clusterServiceHost,
@@ -55,6 +56,8 @@ export interface TelemetryIdentity {
   /** Share of new traces sampled, 0..1 (default 1). */
   readonly traceSampleRate?: number;
   readonly random?: () => number;
+  /** Where sampled spans go; none when undefined. */
+  readonly spanExport?: SpanExport;
 }
 
 interface RequestCount {
@@ -83,6 +86,7 @@ export class ProxyTelemetry {
   private readonly sampleRate: number;
   private readonly random: () => number;
   private readonly spans = new WeakMap<HttpStream, TraceSpan>();
+  private readonly spanExport: SpanExport | undefined;
 
   constructor(
     metrics: MetricsRegistry,
@@ -95,6 +99,7 @@ export class ProxyTelemetry {
     this.local = identity?.local ?? UNKNOWN_WORKLOAD;
     this.sampleRate = identity?.traceSampleRate ?? 1;
     this.random = identity?.random ?? Math.random;
+    this.spanExport = identity?.spanExport;
     meter
       .createObservableCounter('weft_proxy_requests_total', {
         description: 'HTTP requests by upstream cluster, response code and response flags',
@@ -114,6 +119,11 @@ export class ProxyTelemetry {
     });
     this.accessLog = accessLog;
     this.now = now;
+  }
+
+  /** Flushes and stops span export (call on shutdown). */
+  close(): Promise<void> {
+    return this.spanExport?.close() ?? Promise.resolve();
   }
 
   /** Istio's request histograms as Prometheus text (appended to the registry's scrape). */
@@ -163,8 +173,27 @@ export class ProxyTelemetry {
       requestBytes,
       responseBytes: stream.bytesSent,
     });
-    if (!this.accessLog) return;
     const span = this.spans.get(stream);
+    if (span && this.spanExport) {
+      const path = stream.path.split('?')[0] ?? stream.path;
+      this.spanExport.record({
+        span,
+        inbound,
+        name: `${stream.authority}${path}`,
+        startTimeMs: stream.startTime,
+        endTimeMs: stream.startTime + durationMs,
+        status: stream.status,
+        attributes: {
+          'http.method': stream.method,
+          'http.url': `http://${stream.authority}${stream.path}`,
+          'http.status_code': stream.status,
+          upstream_cluster: cluster,
+          response_flags: flags,
+          node_id: this.local.workload,
+        },
+      });
+    }
+    if (!this.accessLog) return;
     const requestId = stream.req.headers['x-request-id'];
     this.accessLog({
       start_time: new Date(stream.startTime).toISOString(),
