@@ -96,6 +96,7 @@ async function run(flags: UpFlags, io: CommandIo): Promise<number> {
     gatewayPort: flags.gatewayPort,
     stateDir,
     plaintext: flags.plaintext,
+    traceConsole: flags.traceConsole,
     onEvent: (e) => io.stderr(`weft up: ${e.name} ${e.kind}: ${e.detail}\n`),
     progress: (line) => screen(`weft up: ${line}\n`),
   });

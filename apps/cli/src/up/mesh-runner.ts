@@ -33,6 +33,8 @@ export interface RunnerOptions {
   readonly stateDir: string;
   /** Run without identities even when weft-proxy could get them. */
   readonly plaintext: boolean;
+  /** Proxies print their spans (to their logs). */
+  readonly traceConsole: boolean;
   readonly onEvent: (event: ChildEvent) => void;
   /** Progress lines while starting. */
   readonly progress: (line: string) => void;
@@ -286,6 +288,7 @@ export async function startMesh(plan: MeshPlan, options: RunnerOptions): Promise
         '--access-log',
         '--drain-time',
         String(PROXY_DRAIN_MS),
+        ...(options.traceConsole ? ['--trace-console'] : []),
         ...Object.entries(w.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
         ...plan.outboundPorts.flatMap((port) => [
           '--listener',
@@ -328,6 +331,7 @@ export async function startMesh(plan: MeshPlan, options: RunnerOptions): Promise
           '--access-log',
           '--drain-time',
           String(PROXY_DRAIN_MS),
+          ...(options.traceConsole ? ['--trace-console'] : []),
           ...Object.entries(g.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
           ...caArgs(g),
         ],

@@ -13,6 +13,7 @@ describe('parseUpFlags', () => {
         stateDir: undefined,
         app: 'examples/bookinfo/app/main.ts',
         plaintext: false,
+        traceConsole: false,
       },
     });
   });

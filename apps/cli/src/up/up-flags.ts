@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '@weft/config';
 
 export const UP_USAGE = `Usage: weft up [DIR] [--gateway-port 8080] [--exit-after DURATION] [--json]
-               [--state-dir DIR] [--app FILE] [--plaintext]
+               [--state-dir DIR] [--app FILE] [--plaintext] [--trace-console]
 
 Runs the whole mesh on this machine: weft-ca, weft-discovery on DIR (default
 examples/bookinfo), each WorkloadEntry's app behind its own weft-proxy on its
@@ -18,6 +18,7 @@ Options:
   --json                 with --exit-after: the summary as JSON on stdout (the screen goes to stderr)
   --state-dir DIR        CA state, tokens and logs (default a new temporary directory)
   --app FILE             the demo app run for each workload (default DIR/app/main.ts)
+  --trace-console        every proxy prints its sampled spans (one per request) to its log
   --plaintext            no workload identities: leave out PeerAuthentication, AuthorizationPolicy
                          and RequestAuthentication, run the mesh plaintext (what weft up does
                          anyway when weft-proxy cannot get certificates)
@@ -32,6 +33,7 @@ export interface UpFlags {
   readonly stateDir: string | undefined;
   readonly app: string;
   readonly plaintext: boolean;
+  readonly traceConsole: boolean;
 }
 
 export type ParsedUpFlags =
@@ -71,6 +73,7 @@ export function parseUpFlags(args: readonly string[]): ParsedUpFlags {
       stateDir: values['state-dir'],
       app: values.app ?? join(configDir, 'app', 'main.ts'),
       plaintext: values.plaintext === true,
+      traceConsole: values['trace-console'] === true,
     },
   };
 }
@@ -90,5 +93,6 @@ const OPTIONS = {
   'state-dir': { type: 'string' },
   app: { type: 'string' },
   plaintext: { type: 'boolean', default: false },
+  'trace-console': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
