@@ -1,9 +1,11 @@
-/** The client's `onResponse` hook: resource bytes and counts per response, SotW and delta. */
+/** Client options for load tools: `onResponse` (bytes and counts per response) and a shared `decodeCache`. */
 import { describe, expect, it } from 'vitest';
 import {
   type AdsMode,
+  CLUSTER_TYPE_URL,
   ENDPOINT_TYPE_URL,
   encodeResource,
+  type Resource,
   type ResponseInfo,
   type TypeUrl,
   waitUntil,
@@ -30,4 +32,23 @@ describe('onResponse', () => {
     expect(seen.map(([t]) => t)).toEqual([ENDPOINT_TYPE_URL]);
     expect(seen[0]?.[1].resourceBytes).toBe(endpointBytes('10.0.0.2'));
   });
+});
+
+describe('decodeCache', () => {
+  it.each<AdsMode>(['sotw', 'delta'])(
+    'gives %s clients that share it the same decoded Resource objects',
+    async (mode) => {
+      const plane = await controlPlane();
+      const decodeCache = new Map<string, Resource>();
+      const a = await runningClient(plane, 'a', mode, { decodeCache });
+      const b = await runningClient(plane, 'b', mode, { decodeCache });
+      const own = await runningClient(plane, 'c', mode);
+      expect(b.resources(CLUSTER_TYPE_URL).get('a')).toBe(a.resources(CLUSTER_TYPE_URL).get('a'));
+      expect(own.resources(CLUSTER_TYPE_URL).get('a')).not.toBe(a.resources(CLUSTER_TYPE_URL).get('a'));
+      expect(own.resources(CLUSTER_TYPE_URL).get('a')?.body).toEqual(
+        a.resources(CLUSTER_TYPE_URL).get('a')?.body,
+      );
+      expect(decodeCache.size).toBe(6);
+    },
+  );
 });

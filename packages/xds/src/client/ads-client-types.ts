@@ -61,6 +61,14 @@ export interface AdsClientOptions {
    * A throwing callback counts as one problem.
    */
   validate?(typeUrl: TypeUrl, resources: readonly Resource[], context: ValidationContext): readonly string[];
+  /**
+   * Decoded resources by digest of their bytes, looked up before decoding and
+   * filled after: clients in one process that pass the same map (a load tool
+   * running hundreds of proxies) decode each distinct resource once. The
+   * caller owns the map and its size. Default: none (each client keeps only
+   * its applied resources).
+   */
+  decodeCache?: Map<string, Resource>;
   /** Called after an accepted response was applied. */
   onUpdate?(typeUrl: TypeUrl, update: TypeUpdate): void;
   /**

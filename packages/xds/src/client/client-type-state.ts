@@ -36,12 +36,14 @@ export function newTypeState(): ClientTypeState {
  * Decodes the Any-wrapped resources of a response; bad entries become
  * problems, never exceptions. Bytes equal to an applied resource's (found by
  * digest in `known`) yield that same Resource object, undecoded, so callers
- * can tell unchanged resources by identity.
+ * can tell unchanged resources by identity. `shared` (the client option
+ * `decodeCache`) is looked up next and filled with what was decoded.
  */
 export function decodeWireResources(
   typeUrl: TypeUrl,
   entries: readonly { any: WireAny | undefined; name?: string }[],
   known: ReadonlyMap<string, Resource> = new Map(),
+  shared?: Map<string, Resource>,
 ): { resources: Resource[]; problems: string[]; digests: Map<Resource, string> } {
   const digests = new Map<Resource, string>();
   const resources: Resource[] = [];
@@ -59,7 +61,11 @@ export function decodeWireResources(
     try {
       const bytes = any.value ?? new Uint8Array();
       const digest = hashBytes(bytes);
-      const resource = known.get(digest) ?? resourceFromBody(typeUrl, decodeResource(typeUrl, bytes));
+      let resource = known.get(digest) ?? shared?.get(digest);
+      if (resource === undefined) {
+        resource = resourceFromBody(typeUrl, decodeResource(typeUrl, bytes));
+        shared?.set(digest, resource);
+      }
       if (resource.name === '') problems.push(`resource ${label}: has no name`);
       else if (name && name !== resource.name)
         problems.push(`resource ${label}: body is named ${resource.name}`);

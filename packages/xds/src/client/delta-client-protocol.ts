@@ -34,7 +34,7 @@ export function handleDeltaResponse(
   typeUrl: TypeUrl,
   state: ClientTypeState,
   response: DeltaDiscoveryResponse,
-  options: Pick<AdsClientOptions, 'validate'>,
+  options: Pick<AdsClientOptions, 'validate' | 'decodeCache'>,
 ): ResponseOutcome<DeltaDiscoveryRequest> {
   const nonce = response.nonce ?? '';
   const version = response.systemVersionInfo ?? '';
@@ -43,6 +43,7 @@ export function handleDeltaResponse(
     typeUrl,
     entries.map((entry) => ({ any: entry.resource, name: entry.name })),
     state.byDigest,
+    options.decodeCache,
   );
   const removed = response.removedResources ?? [];
   const problems = [...decoded.problems];

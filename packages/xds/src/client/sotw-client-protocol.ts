@@ -36,7 +36,7 @@ export function handleSotwResponse(
   typeUrl: TypeUrl,
   state: ClientTypeState,
   response: DiscoveryResponse,
-  options: Pick<AdsClientOptions, 'validate'>,
+  options: Pick<AdsClientOptions, 'validate' | 'decodeCache'>,
 ): ResponseOutcome<DiscoveryRequest> {
   state.nonce = response.nonce ?? '';
   const version = response.versionInfo ?? '';
@@ -44,6 +44,7 @@ export function handleSotwResponse(
     typeUrl,
     (response.resources ?? []).map((any) => ({ any })),
     state.byDigest,
+    options.decodeCache,
   );
   const fullState = resourceType(typeUrl).fullStateInSotw;
   const incoming = new Map(decoded.resources.map((r) => [r.name, r]));
