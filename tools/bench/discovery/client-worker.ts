@@ -63,6 +63,8 @@ interface Change {
 }
 
 const proxies: Proxy[] = [];
+/** One decode per distinct resource in this process, as 250 real proxies would each decode on their own CPU. */
+const decodeCache = new Map<string, Resource>();
 let change: Change | undefined;
 let syncedCount = 0;
 
@@ -105,6 +107,7 @@ function startProxy(address: string, mode: AdsMode, spec: ProxySpec, index: numb
       userAgentName: 'envoy',
     },
     backoff: { initialMs: 200, maxMs: 2000 },
+    decodeCache,
     channelOptions: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 },
     onResponse: (_typeUrl, info) => {
       if (!change) return;
@@ -187,6 +190,7 @@ process.on('message', (message: ToWorker) => {
     case 'collect':
       send({ kind: 'report', report: report(), synced: syncedCount });
       change = undefined;
+      if (decodeCache.size > 200_000) decodeCache.clear();
       return;
     case 'stop':
       for (const p of proxies) p.client.close();

@@ -165,6 +165,17 @@ function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
+/** Each load process's report since the last mark (and ends the mark). */
+async function collectAll(workers: readonly Worker[]): Promise<ChangeReport[]> {
+  const reports: ChangeReport[] = [];
+  for (const w of workers) {
+    const reply = w.next('report');
+    w.send({ kind: 'collect' });
+    reports.push((await reply).report);
+  }
+  return reports;
+}
+
 interface ChangeOutcome {
   latencyMs: number;
   pushed: number;
@@ -250,6 +261,7 @@ async function runScenario(
     result.syncCpuSeconds = discovery.cpuSeconds() - cpuBefore;
     if (timedOut) {
       result.notes.push(`initial sync: ${synced}/${proxies} proxies within ${SYNC_TIMEOUT_MS / 1000} s`);
+      result.loadCpuSeconds = (await collectAll(workers)).reduce((n, r) => n + r.cpuSeconds, 0);
       return result;
     }
     result.initialSyncSeconds = (lastSyncAt - started) / 1000;
@@ -276,12 +288,7 @@ async function runScenario(
         completed = false;
       }
       await new Promise((r) => setTimeout(r, SETTLE_MS));
-      const reports: ChangeReport[] = [];
-      for (const w of workers) {
-        const reply = w.next('report');
-        w.send({ kind: 'collect' });
-        reports.push((await reply).report);
-      }
+      const reports = await collectAll(workers);
       const lastAck = Math.max(...reports.map((r) => r.lastAckAt));
       return {
         latencyMs: lastAck > 0 ? lastAck - editedAt : Number.NaN,
@@ -343,12 +350,7 @@ async function runScenario(
     const vsIncomplete = vsChanges.filter((c) => !c.completed).length;
     if (vsIncomplete > 0) result.notes.push(`${vsIncomplete} VirtualService changes not ACKed within 30 s`);
 
-    const reports: ChangeReport[] = [];
-    for (const w of workers) {
-      const reply = w.next('report');
-      w.send({ kind: 'collect' });
-      reports.push((await reply).report);
-    }
+    const reports = await collectAll(workers);
     result.loadCpuSeconds = reports.reduce((n, r) => n + r.cpuSeconds, 0);
     return result;
   } finally {
