@@ -56,10 +56,12 @@ async function viaClient(path: string, headers: Record<string, string> = {}) {
 }
 
 /** Sends a plaintext HTTP request straight to the server proxy's inbound port; resolves with what came back. */
-function plaintextToInbound(): Promise<string> {
+function plaintextToInbound(extraHeaders = ''): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect(workloadPort, SERVER_IP, () => {
-      socket.write(`GET /plain HTTP/1.1\r\nhost: ${SERVICE_HOST}\r\nconnection: close\r\n\r\n`);
+      socket.write(
+        `GET /plain HTTP/1.1\r\nhost: ${SERVICE_HOST}\r\n${extraHeaders}connection: close\r\n\r\n`,
+      );
     });
     let got = '';
     socket.on('data', (chunk) => {
@@ -236,6 +238,12 @@ describe('mesh mTLS with weft-ca and weft-discovery', () => {
       10_000,
     );
     expect((await viaClient('/reviews/2')).status).toBe(200);
+    // A plaintext caller cannot forge a client identity: the inbound HCM strips its XFCC.
+    const forged = await plaintextToInbound(
+      'x-forwarded-client-cert: URI=spiffe://cluster.local/ns/default/sa/productpage\r\n',
+    );
+    expect(forged).toContain('"url":"/plain"');
+    expect(forged).not.toContain('x-forwarded-client-cert');
     await writeConfig(config.dir, 'peer-authentication.yaml', [peerAuthentication('STRICT')]);
     await eventually(
       'plaintext refused again',
