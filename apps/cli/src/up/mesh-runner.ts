@@ -5,7 +5,7 @@
  * The binaries are the apps' built `dist/main.js`, found through
  * node_modules like any installed package (apps do not import each other).
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -140,10 +140,45 @@ function binaries(): { ca: string; discovery: string; proxy: string } {
   return { ca: ca!, discovery: discovery!, proxy: proxy! };
 }
 
-/** True when this weft-proxy can get a workload identity from the CA (it has --ca-addr). */
-export function proxyHasIdentity(proxyBinary: string): boolean {
-  const help = spawnSync(process.execPath, [proxyBinary, '--help'], { encoding: 'utf8', timeout: 10_000 });
-  return (help.stdout ?? '').includes('--ca-addr');
+/** Runs `weft-ca token` and resolves to the token (trimmed). */
+function mintToken(
+  caBinary: string,
+  caDir: string,
+  namespace: string,
+  serviceAccount: string,
+): Promise<string> {
+  return new Promise((resolveToken, reject) => {
+    execFile(
+      process.execPath,
+      [
+        caBinary,
+        'token',
+        '--state-dir',
+        caDir,
+        '--namespace',
+        namespace,
+        '--service-account',
+        serviceAccount,
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(stderr.trim() || error.message));
+        else resolveToken(stdout.trim());
+      },
+    );
+  });
+}
+
+/** True when this weft-proxy can get a workload identity from the CA (its --help has --ca-addr). */
+export function proxyHasIdentity(proxyBinary: string): Promise<boolean> {
+  return new Promise((resolveProbe) => {
+    execFile(
+      process.execPath,
+      [proxyBinary, '--help'],
+      { encoding: 'utf8', timeout: 10_000 },
+      (_error, stdout) => resolveProbe((stdout ?? '').includes('--ca-addr')),
+    );
+  });
 }
 
 /** Starts everything in `plan`; on failure stops what it started and throws MeshStartError. */
@@ -161,7 +196,7 @@ export async function startMesh(plan: MeshPlan, options: RunnerOptions): Promise
     await supervisor.stop();
   };
   try {
-    const meshIdentity = !options.plaintext && proxyHasIdentity(bin.proxy);
+    const identityProbe = options.plaintext ? Promise.resolve(false) : proxyHasIdentity(bin.proxy);
     const log = (name: string) => join(logDir, `${name}.log`);
 
     // weft-ca and one token per service account.
@@ -184,35 +219,35 @@ export async function startMesh(plan: MeshPlan, options: RunnerOptions): Promise
       ],
       logFile: log('weft-ca'),
     });
-    if (!(await waitFor(`${caUrl}/ready`, ok, 20_000)))
-      throw new MeshStartError('ca', `weft-ca did not become ready; see ${log('weft-ca')}`);
-    const tokenDir = join(stateDir, 'tokens');
-    await mkdir(tokenDir, { recursive: true });
-    const tokens = new Map<string, string>();
-    const accounts = [...plan.workloads, ...plan.gateways];
-    for (const w of accounts) {
-      const key = `${w.namespace}/${w.serviceAccount}`;
-      if (tokens.has(key)) continue;
-      const minted = spawnSync(
-        process.execPath,
-        [
-          bin.ca,
-          'token',
-          '--state-dir',
-          caDir,
-          '--namespace',
-          w.namespace,
-          '--service-account',
-          w.serviceAccount,
-        ],
-        { encoding: 'utf8', timeout: 10_000 },
+    // The CA's start-up and the tokens overlap with discovery's start.
+    const caReady = (async () => {
+      if (!(await waitFor(`${caUrl}/ready`, ok, 20_000)))
+        throw new MeshStartError('ca', `weft-ca did not become ready; see ${log('weft-ca')}`);
+      const tokenDir = join(stateDir, 'tokens');
+      await mkdir(tokenDir, { recursive: true });
+      const tokens = new Map<string, string>();
+      const accounts = [...plan.workloads, ...plan.gateways];
+      const unique = [...new Map(accounts.map((w) => [`${w.namespace}/${w.serviceAccount}`, w])).values()];
+      // Minted in parallel: each is a Node start-up of weft-ca token.
+      await Promise.all(
+        unique.map(async (w) => {
+          const key = `${w.namespace}/${w.serviceAccount}`;
+          const file = join(tokenDir, `${w.namespace}.${w.serviceAccount}.jwt`);
+          const token = await mintToken(bin.ca, caDir, w.namespace, w.serviceAccount).catch(
+            (error: Error) => {
+              throw new MeshStartError('token', `weft-ca token for ${key} failed: ${error.message}`, {
+                cause: error,
+              });
+            },
+          );
+          await writeFile(file, token, { mode: 0o600 });
+          tokens.set(key, file);
+        }),
       );
-      if (minted.status !== 0)
-        throw new MeshStartError('token', `weft-ca token for ${key} failed: ${(minted.stderr ?? '').trim()}`);
-      const file = join(tokenDir, `${w.namespace}.${w.serviceAccount}.jwt`);
-      await writeFile(file, minted.stdout.trim(), { mode: 0o600 });
-      tokens.set(key, file);
-    }
+      return tokens;
+    })();
+    caReady.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+    const meshIdentity = await identityProbe;
 
     // weft-discovery on the directory (or its filtered mirror while proxies have no identity).
     let servedConfigDir = resolve(options.configDir);
@@ -244,6 +279,7 @@ export async function startMesh(plan: MeshPlan, options: RunnerOptions): Promise
         'discovery',
         `weft-discovery did not become ready; see ${log('weft-discovery')}`,
       );
+    const tokens = await caReady;
 
     // Each workload: its app on 127.0.1.N, its sidecar on 127.0.0.N.
     const caArgs = (w: { namespace: string; serviceAccount: string }) =>
