@@ -90,17 +90,24 @@ describe('compileCluster', () => {
       'choiceCount: must be >= 2',
     ],
     [
-      'inline client certificates',
+      'unreadable client certificate files',
       edsCluster('c', {
         transportSocket: {
           name: 'tls',
           typedConfig: {
             '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
-            commonTlsContext: { tlsCertificates: [{ certificateChain: { inlineString: 'x' } }] },
+            commonTlsContext: {
+              tlsCertificates: [
+                {
+                  certificateChain: { filename: '/nonexistent/cert.pem' },
+                  privateKey: { inlineString: 'not pem' },
+                },
+              ],
+            },
           },
         },
       }),
-      'inline certificates are not supported (use SDS default)',
+      'certificateChain.filename: cannot read /nonexistent/cert.pem: ENOENT',
     ],
     [
       'bad static endpoint',

@@ -11,6 +11,7 @@ import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL } from '@weft/xds';
 import type { ClusterConfig } from '../config/cluster-config.ts';
 import type { ListenerConfig } from '../config/listener-config.ts';
 import type { Problem } from '../config/problems.ts';
+import { usesAgentSecrets } from '../tls/tls-runtime.ts';
 
 const NO_AGENT =
   'needs SDS secrets default/ROOTCA, but this proxy has no identity agent (start weft-proxy with --ca-addr, --token-file and --ca-root-file)';
@@ -21,14 +22,14 @@ export function sdsWithoutAgentProblems(typeUrl: string, value: unknown): Proble
   if (typeUrl === LISTENER_TYPE_URL) {
     const listener = value as ListenerConfig;
     listener.filterChains.forEach((chain, i) => {
-      if (chain.tls) problems.push({ path: `filterChains[${i}].transportSocket`, message: NO_AGENT });
+      if (chain.tls && usesAgentSecrets(chain.tls))
+        problems.push({ path: `filterChains[${i}].transportSocket`, message: NO_AGENT });
     });
-    if (listener.defaultFilterChain?.tls)
+    if (listener.defaultFilterChain?.tls && usesAgentSecrets(listener.defaultFilterChain.tls))
       problems.push({ path: 'defaultFilterChain.transportSocket', message: NO_AGENT });
   } else if (typeUrl === CLUSTER_TYPE_URL) {
     const tls = (value as ClusterConfig).tls;
-    if (tls && (tls.certificateSds !== undefined || tls.validation !== undefined))
-      problems.push({ path: 'transportSocket', message: NO_AGENT });
+    if (tls && usesAgentSecrets(tls)) problems.push({ path: 'transportSocket', message: NO_AGENT });
   }
   return problems;
 }

@@ -6,9 +6,13 @@
  * peers are checked against `matchTypedSubjectAltNames` (URI SANs: SPIFFE
  * IDs, exact or by trust-domain prefix).
  *
- * Inline certificates, keys and files are not supported (problems): the
- * mesh never sends them, and a proxy must not read keys named by xDS.
+ * User TLS (DestinationRule SIMPLE/MUTUAL, Gateway servers) names PEM
+ * files (`filename`, as Envoy and Istio's mounted secrets) or inline
+ * strings: they are read when the resource is compiled, and a file that
+ * cannot be read or holds no PEM is a problem (NACK) naming the field.
+ * Other SDS names (e.g. `kubernetes://NAME`) are not supported.
  */
+import { readFileSync } from 'node:fs';
 import { compileStringMatcher, type StringPredicate } from '../config/matchers.ts';
 import {
   at,
@@ -29,9 +33,12 @@ export interface SanMatcher {
   readonly test: StringPredicate;
 }
 
-/** How a peer certificate is validated: chains to the `ROOTCA` bundle and, when listed, a SAN matches. */
+/** How a peer certificate is validated: chains to the trust bundle and, when listed, a SAN matches. */
 export interface PeerValidationConfig {
-  readonly trustBundleSds: string;
+  /** `ROOTCA` from the agent, or undefined when `trustedCaPem` is given. */
+  readonly trustBundleSds: string | undefined;
+  /** PEM roots from the context itself (`trustedCa` file or inline string). */
+  readonly trustedCaPem: string | undefined;
   readonly sanMatchers: readonly SanMatcher[];
 }
 
@@ -39,6 +46,8 @@ export interface PeerValidationConfig {
 export interface TlsCertificatesConfig {
   /** SDS name of the certificate chain and key to present (undefined: none). */
   readonly certificateSds: string | undefined;
+  /** A certificate chain and key given by the context (files or inline), instead of SDS. */
+  readonly certificatePem: { readonly chain: string; readonly key: string } | undefined;
   /** Peer validation (undefined: the peer is not verified). */
   readonly validation: PeerValidationConfig | undefined;
   readonly alpn: readonly string[];
@@ -49,6 +58,38 @@ export interface DownstreamTlsConfig extends TlsCertificatesConfig {
 }
 
 const SAN_TYPES = ['URI', 'DNS', 'EMAIL', 'IP_ADDRESS'];
+
+/** Reads a `config.core.v3.DataSource` holding PEM (`filename` or `inlineString`); problems name the field. */
+function readPemSource(parent: Body, field: string, path: string, problems: ProblemList): string | undefined {
+  const source = readBody(parent, field, path, problems);
+  const fieldPath = at(path, field);
+  if (!source) {
+    problems.add(fieldPath, 'is required');
+    return undefined;
+  }
+  let pem = readString(source, 'inlineString', fieldPath, problems);
+  const filename = readString(source, 'filename', fieldPath, problems);
+  if (pem === undefined && filename) {
+    try {
+      pem = readFileSync(filename, 'utf8');
+    } catch (error) {
+      problems.add(
+        at(fieldPath, 'filename'),
+        `cannot read ${filename}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+      return undefined;
+    }
+  }
+  if (pem === undefined) {
+    problems.add(fieldPath, 'one of filename or inlineString is required');
+    return undefined;
+  }
+  if (!pem.includes('-----BEGIN ')) {
+    problems.add(fieldPath, `${filename ?? 'the inline value'} holds no PEM`);
+    return undefined;
+  }
+  return pem;
+}
 
 function readSdsName(config: Body, path: string, problems: ProblemList): string | undefined {
   const name = readString(config, 'name', path, problems) ?? '';
@@ -80,8 +121,8 @@ function compileSanMatchers(validation: Body, path: string, problems: ProblemLis
     const test = compileStringMatcher(body, p, problems);
     if (test) out.push({ type: 'ANY', test });
   }
-  for (const field of ['trustedCa', 'verifyCertificateSpki', 'verifyCertificateHash', 'crl']) {
-    if (validation[field]) problems.add(at(path, field), 'is not supported (trust comes from SDS ROOTCA)');
+  for (const field of ['verifyCertificateSpki', 'verifyCertificateHash', 'crl']) {
+    if (validation[field]) problems.add(at(path, field), 'is not supported');
   }
   return out;
 }
@@ -92,22 +133,27 @@ export function compileCommonTlsContext(
   path: string,
   problems: ProblemList,
 ): TlsCertificatesConfig {
-  if (Array.isArray(common.tlsCertificates) && common.tlsCertificates.length > 0)
-    problems.add(at(path, 'tlsCertificates'), 'inline certificates are not supported (use SDS default)');
+  let certificatePem: TlsCertificatesConfig['certificatePem'];
+  const inlineCerts = readBodies(common, 'tlsCertificates', path, problems);
   const sdsCerts = readBodies(common, 'tlsCertificateSdsSecretConfigs', path, problems);
-  if (sdsCerts.length > 1)
-    problems.add(at(path, 'tlsCertificateSdsSecretConfigs'), 'at most one certificate is supported');
+  if (inlineCerts.length + sdsCerts.length > 1)
+    problems.add(
+      path,
+      'at most one certificate (tlsCertificates or tlsCertificateSdsSecretConfigs) is supported',
+    );
+  if (inlineCerts[0]) {
+    const { body, path: cPath } = inlineCerts[0];
+    const chain = readPemSource(body, 'certificateChain', cPath, problems);
+    const key = readPemSource(body, 'privateKey', cPath, problems);
+    if (chain && key) certificatePem = { chain, key };
+  }
   const certificateSds = sdsCerts[0] ? readSdsName(sdsCerts[0].body, sdsCerts[0].path, problems) : undefined;
   if (certificateSds && certificateSds !== 'default')
     problems.add(at(path, 'tlsCertificateSdsSecretConfigs'), 'the certificate secret must be default');
   let validation: PeerValidationConfig | undefined;
   const combined = readBody(common, 'combinedValidationContext', path, problems);
   const sdsValidation = readBody(common, 'validationContextSdsSecretConfig', path, problems);
-  if (common.validationContext)
-    problems.add(
-      at(path, 'validationContext'),
-      'inline validation contexts are not supported (use SDS ROOTCA)',
-    );
+  const inlineValidation = readBody(common, 'validationContext', path, problems);
   if (combined) {
     const cPath = at(path, 'combinedValidationContext');
     const sds = readBody(combined, 'validationContextSdsSecretConfig', cPath, problems);
@@ -115,14 +161,24 @@ export function compileCommonTlsContext(
     if (!sds) problems.add(at(cPath, 'validationContextSdsSecretConfig'), 'is required');
     const defaults = readBody(combined, 'defaultValidationContext', cPath, problems) ?? {};
     const sanMatchers = compileSanMatchers(defaults, at(cPath, 'defaultValidationContext'), problems);
-    validation = { trustBundleSds: name ?? 'ROOTCA', sanMatchers };
+    validation = { trustBundleSds: name ?? 'ROOTCA', trustedCaPem: undefined, sanMatchers };
   } else if (sdsValidation) {
     const name = readSdsName(sdsValidation, at(path, 'validationContextSdsSecretConfig'), problems);
-    validation = { trustBundleSds: name ?? 'ROOTCA', sanMatchers: [] };
+    validation = { trustBundleSds: name ?? 'ROOTCA', trustedCaPem: undefined, sanMatchers: [] };
+  } else if (inlineValidation) {
+    const vPath = at(path, 'validationContext');
+    const sanMatchers = compileSanMatchers(inlineValidation, vPath, problems);
+    const trustedCaPem = readPemSource(inlineValidation, 'trustedCa', vPath, problems);
+    validation = { trustBundleSds: undefined, trustedCaPem, sanMatchers };
   }
-  if (validation && validation.trustBundleSds !== 'ROOTCA')
+  if (validation?.trustBundleSds !== undefined && validation.trustBundleSds !== 'ROOTCA')
     problems.add(path, 'the validation secret must be ROOTCA');
-  return { certificateSds, validation, alpn: readStrings(common, 'alpnProtocols', path, problems) };
+  return {
+    certificateSds,
+    certificatePem,
+    validation,
+    alpn: readStrings(common, 'alpnProtocols', path, problems),
+  };
 }
 
 /** Compiles a DownstreamTlsContext body (the typedConfig of a filter chain's transport socket). */
@@ -133,7 +189,7 @@ export function compileDownstreamTlsContext(
 ): DownstreamTlsConfig {
   const common = readBody(config, 'commonTlsContext', path, problems) ?? {};
   const compiled = compileCommonTlsContext(common, at(path, 'commonTlsContext'), problems);
-  if (!compiled.certificateSds)
+  if (!compiled.certificateSds && !compiled.certificatePem)
     problems.add(
       at(path, 'commonTlsContext.tlsCertificateSdsSecretConfigs'),
       'a server certificate is required',

@@ -73,10 +73,18 @@ export class TlsSecretError extends Error {
   }
 }
 
-/** Builds and caches secure contexts from the agent's secrets. */
+/** True when a TLS context takes anything from the identity agent (SDS default or ROOTCA). */
+export function usesAgentSecrets(config: TlsCertificatesConfig): boolean {
+  return config.certificateSds !== undefined || config.validation?.trustBundleSds !== undefined;
+}
+
+/** Builds and caches secure contexts from the agent's secrets and the contexts' own PEM. */
 export class SecureContexts {
   readonly secrets: SecretProvider | undefined;
-  private cached: { version: number; key: string; context: tls.SecureContext } | undefined;
+  private readonly cache = new WeakMap<
+    TlsCertificatesConfig,
+    { version: number; context: tls.SecureContext }
+  >();
 
   constructor(secrets: SecretProvider | undefined) {
     this.secrets = secrets;
@@ -85,23 +93,29 @@ export class SecureContexts {
   /** The context for `config` now; throws TlsSecretError when a needed secret is missing. */
   context(config: TlsCertificatesConfig): tls.SecureContext {
     const secrets = this.secrets;
-    if (!secrets) throw new TlsSecretError('the proxy has no identity agent (start it with --ca-addr)');
-    const key = `${config.certificateSds ?? ''}|${config.validation ? 'ROOTCA' : ''}`;
-    if (this.cached?.version === secrets.version && this.cached.key === key) return this.cached.context;
+    if (usesAgentSecrets(config) && !secrets)
+      throw new TlsSecretError('the proxy has no identity agent (start it with --ca-addr)');
+    const version = secrets?.version ?? 0;
+    const cached = this.cache.get(config);
+    if (cached?.version === version) return cached.context;
     const options: tls.SecureContextOptions = {};
-    if (config.certificateSds) {
-      const cert = secrets.certificate();
+    if (config.certificatePem) {
+      options.cert = config.certificatePem.chain;
+      options.key = config.certificatePem.key;
+    } else if (config.certificateSds) {
+      const cert = secrets?.certificate();
       if (!cert) throw new TlsSecretError('SDS secret default is not ready (no certificate from the CA yet)');
       options.cert = cert.certChainPem;
       options.key = cert.privateKeyPem;
     }
-    if (config.validation) {
-      const roots = secrets.trustBundle();
+    if (config.validation?.trustedCaPem) options.ca = config.validation.trustedCaPem;
+    else if (config.validation) {
+      const roots = secrets?.trustBundle();
       if (!roots) throw new TlsSecretError('SDS secret ROOTCA is not ready');
       options.ca = roots;
     }
     const context = tls.createSecureContext(options);
-    this.cached = { version: secrets.version, key, context };
+    this.cache.set(config, { version, context });
     return context;
   }
 }
@@ -207,7 +221,10 @@ export function upstreamTlsOptions(
   contexts: SecureContexts,
   defaultAlpn: readonly string[],
 ): tls.ConnectionOptions {
-  const needsSecrets = config.certificateSds !== undefined || config.validation !== undefined;
+  const needsSecrets =
+    config.certificateSds !== undefined ||
+    config.certificatePem !== undefined ||
+    config.validation !== undefined;
   // The pool's own protocol is offered (the codec is the cluster's, whatever the context lists).
   const alpn = defaultAlpn.length > 0 ? defaultAlpn : config.alpn;
   const validation = config.validation;
@@ -237,6 +254,12 @@ export function meshTlsConnect(
   config: (TlsCertificatesConfig & { readonly sni: string | undefined }) | undefined,
   contexts: SecureContexts,
 ): ((alpn: readonly string[]) => tls.ConnectionOptions) | undefined {
-  if (!config || (config.certificateSds === undefined && config.validation === undefined)) return undefined;
+  if (!config) return undefined;
+  if (
+    config.certificateSds === undefined &&
+    config.certificatePem === undefined &&
+    config.validation === undefined
+  )
+    return undefined;
   return (alpn) => upstreamTlsOptions(config, contexts, alpn);
 }
