@@ -66,13 +66,36 @@ export function scopedServices(
   return scoped;
 }
 
+interface Scope {
+  readonly services: readonly Service[];
+  readonly byHost: ReadonlyMap<string, Service>;
+}
+
+const scopesByPush = new WeakMap<PushContext, Map<string, Scope>>();
+
+/** `scopedServices` and its host index, computed once per push, namespace and Sidecar. */
+function scopeFor(push: PushContext, namespace: string, sidecar: Sidecar | undefined): Scope {
+  let scopes = scopesByPush.get(push);
+  if (scopes === undefined) {
+    scopes = new Map();
+    scopesByPush.set(push, scopes);
+  }
+  const key = `${namespace}\0${sidecar ? `${sidecar.metadata.namespace}/${sidecar.metadata.name}` : ''}`;
+  let scope = scopes.get(key);
+  if (scope === undefined) {
+    const services = scopedServices(push, namespace, sidecar);
+    scope = { services, byHost: new Map(services.map((s) => [s.hostname, s])) };
+    scopes.set(key, scope);
+  }
+  return scope;
+}
+
 /** Creates the context of one `generateResources` run. */
 export function createTranslateContext(proxy: MeshProxy, push: PushContext): TranslateContext {
   const sidecar = proxy.type === 'sidecar' ? push.sidecarFor(proxy.namespace, proxy.labels) : undefined;
   const warnings: string[] = [];
   const seen = new Set<string>();
-  const services = scopedServices(push, proxy.namespace, sidecar);
-  const byHost = new Map(services.map((s) => [s.hostname, s]));
+  const { services, byHost } = scopeFor(push, proxy.namespace, sidecar);
   return {
     proxy,
     push,

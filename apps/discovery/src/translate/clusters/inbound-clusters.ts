@@ -5,6 +5,7 @@
  */
 import type { Protocol } from '@weft/config';
 import type { Proxy as MeshProxy } from '../../model/proxy.ts';
+import type { PushContext } from '../../model/push-context.ts';
 import type { TranslateContext } from '../context.ts';
 import { type Body, duration, socketAddress } from '../envoy/values.ts';
 import { clusterName, INBOUND_PASSTHROUGH_CLUSTER } from '../naming.ts';
@@ -36,6 +37,42 @@ export interface InboundPort {
   readonly services: readonly string[];
 }
 
+type MeshService = PushContext['model']['services'][number];
+type MeshEndpoint = ReturnType<PushContext['model']['endpoints']>[number];
+
+interface AddressedEndpoint {
+  /** Position in the walk over services (by hostname), their ports and endpoints. */
+  readonly order: number;
+  readonly service: MeshService;
+  readonly servicePort: MeshService['ports'][number];
+  readonly endpoint: MeshEndpoint;
+}
+
+const addressIndexes = new WeakMap<PushContext, Map<string, AddressedEndpoint[]>>();
+
+/** Every service endpoint of the push by address, built once per push (a sidecar's lookup is then O(its IPs)). */
+function endpointsByAddress(push: PushContext): Map<string, AddressedEndpoint[]> {
+  let index = addressIndexes.get(push);
+  if (index !== undefined) return index;
+  index = new Map();
+  let order = 0;
+  const services = [...push.model.services].sort((a, b) => a.hostname.localeCompare(b.hostname));
+  for (const service of services) {
+    for (const servicePort of service.ports) {
+      for (const endpoint of push.model.endpoints(service.hostname, servicePort.number)) {
+        let list = index.get(endpoint.address);
+        if (list === undefined) {
+          list = [];
+          index.set(endpoint.address, list);
+        }
+        list.push({ order: order++, service, servicePort, endpoint });
+      }
+    }
+  }
+  addressIndexes.set(push, index);
+  return index;
+}
+
 /**
  * The ports of the proxy's own workload: every endpoint of every service in
  * the mesh whose address is one of the proxy's IP addresses. Ports backing
@@ -47,28 +84,25 @@ export function inboundPorts(ctx: TranslateContext): InboundPort[] {
   const ips = new Set(ctx.proxy.ipAddresses);
   if (ips.size === 0) return [];
   const byPort = new Map<number, { address: string; protocol: Protocol; services: string[] }>();
-  const services = [...ctx.push.model.services].sort((a, b) => a.hostname.localeCompare(b.hostname));
-  for (const service of services) {
-    for (const servicePort of service.ports) {
-      for (const endpoint of ctx.push.model.endpoints(service.hostname, servicePort.number)) {
-        if (!ips.has(endpoint.address)) continue;
-        const existing = byPort.get(endpoint.port);
-        const label = `${service.hostname}:${servicePort.number}`;
-        if (!existing) {
-          byPort.set(endpoint.port, {
-            address: endpoint.address,
-            protocol: servicePort.protocol,
-            services: [label],
-          });
-          continue;
-        }
-        if (!existing.services.includes(label)) existing.services.push(label);
-        if (existing.protocol !== servicePort.protocol) {
-          ctx.warn(
-            `inbound port ${endpoint.port}: ${label} declares ${servicePort.protocol} but ${existing.services[0]} declares ${existing.protocol}; using ${existing.protocol}`,
-          );
-        }
-      }
+  const index = endpointsByAddress(ctx.push);
+  const found = [...ips].flatMap((ip) => index.get(ip) ?? []);
+  if (ips.size > 1) found.sort((a, b) => a.order - b.order);
+  for (const { service, servicePort, endpoint } of found) {
+    const existing = byPort.get(endpoint.port);
+    const label = `${service.hostname}:${servicePort.number}`;
+    if (!existing) {
+      byPort.set(endpoint.port, {
+        address: endpoint.address,
+        protocol: servicePort.protocol,
+        services: [label],
+      });
+      continue;
+    }
+    if (!existing.services.includes(label)) existing.services.push(label);
+    if (existing.protocol !== servicePort.protocol) {
+      ctx.warn(
+        `inbound port ${endpoint.port}: ${label} declares ${servicePort.protocol} but ${existing.services[0]} declares ${existing.protocol}; using ${existing.protocol}`,
+      );
     }
   }
   return [...byPort.entries()]
