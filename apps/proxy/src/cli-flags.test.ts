@@ -34,6 +34,17 @@ describe('parseFlags', () => {
   });
 
   it.each([
+    { name: 'off', extra: [], sink: undefined },
+    { name: 'alone: stdout', extra: ['--access-log', '--log-level', 'warn'], sink: 'stdout' },
+    { name: 'last, alone: stdout', extra: ['--access-log'], sink: 'stdout' },
+    { name: 'a file', extra: ['--access-log', '/tmp/access.log'], sink: '/tmp/access.log' },
+    { name: 'with =', extra: ['--access-log=stdout'], sink: 'stdout' },
+  ])('reads --access-log $name', ({ extra, sink }) => {
+    const parsed = parseFlags(['--discovery', 'h:1', '--workload', 'w', ...extra]);
+    expect(parsed.kind === 'ok' && parsed.flags.accessLog).toBe(sink ?? undefined);
+  });
+
+  it.each([
     { name: 'missing discovery', argv: ['--node-id', 'a~b~c~d'], problem: '--discovery: is required' },
     {
       name: 'bad discovery',

@@ -43,7 +43,8 @@ Flags:
                             listeners fixed ports (port 0 would differ per worker).
   --drain-time MS           How long old listeners' connections may finish after an update or
                             SIGTERM (default 5000).
-${AGENT_FLAGS_HELP}  --access-log              Write one JSON access log line per request to stdout.
+${AGENT_FLAGS_HELP}  --access-log [stdout|PATH] Write one JSON access log line per request to stdout (alone or
+                            "stdout") or append it to the file PATH. Off by default.
   --trace-sample-rate R     Share of new traces sampled, 0..1 (default 1; callers' decisions are kept).
   --trace-otlp-endpoint URL Export sampled spans over OTLP/HTTP, e.g. http://127.0.0.1:4318/v1/traces.
   --trace-console           Print sampled spans on stdout.
@@ -62,7 +63,8 @@ export interface ProxyFlags {
   readonly listeners: Map<string, { host: string; port: number }>;
   readonly concurrency: number;
   readonly drainTimeMs: number;
-  readonly accessLog: boolean;
+  /** `stdout`, a file path to append to, or undefined (no access log). */
+  readonly accessLog: string | undefined;
   readonly traceSampleRate: number;
   readonly tracing: { readonly otlpEndpoint?: string; readonly console?: boolean } | undefined;
   readonly logLevel: LogLevel;
@@ -83,12 +85,36 @@ function parseHostPort(value: string): { host: string; port: number } | undefine
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
+/**
+ * `--access-log` takes an optional value, which parseArgs cannot express:
+ * alone it means stdout; followed by a word that is not a flag, that word
+ * is the sink (`stdout` or a path).
+ */
+function normalizeAccessLog(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg !== '--access-log') {
+      out.push(arg);
+      continue;
+    }
+    const next = argv[i + 1];
+    if (next !== undefined && !next.startsWith('-')) {
+      out.push(`--access-log=${next}`);
+      i++;
+    } else {
+      out.push('--access-log=stdout');
+    }
+  }
+  return out;
+}
+
 /** Parses argv (without node and script). */
 export function parseFlags(argv: readonly string[]): ParsedFlags {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = parseArgs({
-      args: [...argv],
+      args: normalizeAccessLog(argv),
       strict: true,
       allowPositionals: false,
       options: {
@@ -107,7 +133,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
         label: { type: 'string', multiple: true, default: [] },
         concurrency: { type: 'string', default: '1' },
         'drain-time': { type: 'string', default: '5000' },
-        'access-log': { type: 'boolean', default: false },
+        'access-log': { type: 'string' },
         'trace-sample-rate': { type: 'string', default: '1' },
         'trace-otlp-endpoint': { type: 'string' },
         'trace-console': { type: 'boolean', default: false },
@@ -175,6 +201,8 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   const drainTimeMs = Number(str('drain-time'));
   if (!Number.isInteger(drainTimeMs) || drainTimeMs < 0)
     problems.push('--drain-time: expected milliseconds (an integer >= 0)');
+  const accessLog = values['access-log'] as string | undefined;
+  if (accessLog === '') problems.push('--access-log: expected stdout or a file path, got ""');
   const traceSampleRate = Number(str('trace-sample-rate'));
   if (str('trace-sample-rate') === '' || !(traceSampleRate >= 0 && traceSampleRate <= 1))
     problems.push(
@@ -210,7 +238,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
       listeners,
       concurrency,
       drainTimeMs,
-      accessLog: values['access-log'] === true,
+      accessLog,
       traceSampleRate,
       tracing:
         otlpEndpoint || traceConsole

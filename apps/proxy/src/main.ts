@@ -9,12 +9,14 @@
  * serve the listeners (workers/primary-process.ts).
  */
 import cluster from 'node:cluster';
+import { createWriteStream } from 'node:fs';
 import { parseLogLevel } from '@weft/telemetry';
 import { startIdentityAgent } from './agent/identity-agent.ts';
 import { runIptablesCommand, runTool } from './capture/iptables-command.ts';
 import { HELP, parseFlags } from './cli-flags.ts';
 import { type ProxyOptions, startProxy, type WeftProxy } from './proxy.ts';
 import { createLevelSwitch } from './telemetry/level-switch.ts';
+import type { AccessLogRecord } from './telemetry/proxy-telemetry.ts';
 import { startPrimary } from './workers/primary-process.ts';
 import { startWorker } from './workers/worker-process.ts';
 
@@ -86,9 +88,7 @@ async function main(): Promise<number> {
       listenerAddresses: flags.listeners,
       drainTimeMs: flags.drainTimeMs,
       logger,
-      ...(flags.accessLog
-        ? { accessLog: (record) => process.stdout.write(`${JSON.stringify(record)}\n`) }
-        : {}),
+      ...(flags.accessLog ? { accessLog: accessLogWriter(flags.accessLog) } : {}),
       onQuit: () => stop('quitquitquit'),
       logLevel: {
         get: () => levels.level(),
@@ -125,3 +125,11 @@ main().then(
     process.exit(1);
   },
 );
+
+/** One JSON line per record on stdout, or appended to the file `sink`. */
+function accessLogWriter(sink: string): (record: AccessLogRecord) => void {
+  if (sink === 'stdout') return (record) => process.stdout.write(`${JSON.stringify(record)}\n`);
+  const file = createWriteStream(sink, { flags: 'a' });
+  file.on('error', (error) => process.stderr.write(`weft-proxy: access log ${sink}: ${error.message}\n`));
+  return (record) => file.write(`${JSON.stringify(record)}\n`);
+}
