@@ -88,6 +88,29 @@ describe('SotW ADS', () => {
     ]);
   });
 
+  it('sends only the changed EDS and RDS resources of a view the stream has, at the full set version', async () => {
+    const plane = await controlPlane();
+    const ads = await runningClient(plane, 'n1', 'sotw');
+    const before = plane.pushes.length;
+    const next = createSnapshot({
+      [CLUSTER_TYPE_URL]: ['a', 'b'].map((c) => buildCluster(c)),
+      [ENDPOINT_TYPE_URL]: [
+        buildClusterLoadAssignment('a', ['10.0.0.9:80']),
+        buildClusterLoadAssignment('b', ['10.0.0.1:80']),
+      ],
+      [LISTENER_TYPE_URL]: [buildListener('l', '80')],
+      [ROUTE_TYPE_URL]: [buildRouteConfiguration('80', 'a')],
+    });
+    plane.cache.setSnapshot('n1', next);
+    await waitUntil(() => plane.acks.length === 5, { description: 'the EDS ACK' });
+    expect(pushSummary(plane, before)).toEqual(['EDS:1']);
+    expect(ads.version(ENDPOINT_TYPE_URL)).toBe(next.version(ENDPOINT_TYPE_URL));
+    expect(names(ads, ENDPOINT_TYPE_URL)).toEqual(['a', 'b']);
+    expect(ads.resources(ENDPOINT_TYPE_URL).get('a')?.body).toEqual(
+      next.resources(ENDPOINT_TYPE_URL).get('a')?.body,
+    );
+  });
+
   it('keeps the same Resource object for a resource whose bytes did not change', async () => {
     const plane = await controlPlane();
     const ads = await runningClient(plane, 'n1', 'sotw');

@@ -15,17 +15,18 @@
  *   snapshot arrives) is a resume and gets no response; nonces of a first
  *   request are left over from an old stream and not checked;
  * - LDS/CDS are full-state (wildcard unless names were given); RDS/EDS/SDS
- *   carry the named subset, with no deletion signal;
+ *   carry the named subset, with no deletion signal, and an update of a view
+ *   the stream already has carries only the resources that changed;
  * - several types changing at once go out in PUSH_ORDER, and clusters removed
  *   from a full-state CDS are kept in the first CDS response and dropped by a
  *   second one after LDS/RDS (make-before-break).
  */
 import type { Snapshot } from '../cache/snapshot.ts';
 import { resourceType } from '../resource-types/index.ts';
-import type { Resource } from '../resources/resource.ts';
+import { type Resource, resourceVersion } from '../resources/resource.ts';
 import { CLUSTER_TYPE_URL, PUSH_ORDER, type TypeUrl } from '../type-urls.ts';
 import type { DiscoveryRequest, DiscoveryResponse } from '../wire/ads-wire.ts';
-import { createView, type SotwView, snapshotView } from './sotw-view.ts';
+import { createView, encodeResourceList, type SotwView, snapshotView } from './sotw-view.ts';
 import type { StreamContext, StreamProtocol } from './stream-session.ts';
 import { isNack, type Subscription, subscriptionUpdate } from './subscription.ts';
 
@@ -37,27 +38,54 @@ interface SotwTypeState {
   clientVersion: string;
 }
 
+/**
+ * For a type that is not full-state in SotW (RDS, EDS, SDS), the resources
+ * of `next` that are new or changed since `sent`, when that is fewer than
+ * all: the xDS protocol lets such a response carry only what changed (the
+ * client keeps the others), as Istio's incremental EDS push does, so one
+ * endpoint change sends one ClusterLoadAssignment instead of every one.
+ * Undefined means "send the whole view".
+ */
+function changedSubset(typeUrl: TypeUrl, sent: SotwView | undefined, next: SotwView): Resource[] | undefined {
+  if (sent === undefined || resourceType(typeUrl).fullStateInSotw) return undefined;
+  const changed: Resource[] = [];
+  for (const [name, resource] of next.resources) {
+    const before = sent.resources.get(name);
+    if (before === resource) continue;
+    if (before === undefined || resourceVersion(before) !== resourceVersion(resource)) changed.push(resource);
+  }
+  return changed.length > 0 && changed.length < next.resources.size ? changed : undefined;
+}
+
 export function createSotwProtocol(
   context: StreamContext<DiscoveryResponse>,
 ): StreamProtocol<DiscoveryRequest> {
   const types = new Map<TypeUrl, SotwTypeState>();
 
-  const send = (typeUrl: TypeUrl, state: SotwTypeState, view: SotwView): void => {
-    const nonce = context.recordSent(typeUrl, view.version, view.resources.size, 0);
+  /** Sends `view` (or, when given, only `changed` of it, at the view's version). */
+  const send = (
+    typeUrl: TypeUrl,
+    state: SotwTypeState,
+    view: SotwView,
+    changed?: readonly Resource[],
+  ): void => {
+    const count = changed?.length ?? view.resources.size;
+    const nonce = context.recordSent(typeUrl, view.version, count, 0);
     state.sent = view;
     context.write({
       versionInfo: view.version,
       typeUrl,
       nonce,
       resources: [],
-      encodedResources: view.encodedResources,
+      encodedResources: changed ? encodeResourceList(typeUrl, changed) : view.encodedResources,
       controlPlane: { identifier: context.controlPlaneId },
     });
     context.logger?.debug('sent', {
       type: resourceType(typeUrl).shortName,
       version: view.version,
       nonce,
-      count: view.resources.size,
+      count,
+      ...(changed ? { partial: true } : {}),
     });
   };
 
@@ -79,7 +107,7 @@ export function createSotwProtocol(
     typeUrls: readonly TypeUrl[],
     force: (typeUrl: TypeUrl) => boolean,
   ): void => {
-    const pending: { typeUrl: TypeUrl; state: SotwTypeState; next: SotwView }[] = [];
+    const pending: { typeUrl: TypeUrl; state: SotwTypeState; next: SotwView; forced: boolean }[] = [];
     for (const typeUrl of PUSH_ORDER) {
       const state = types.get(typeUrl);
       if (!state || !typeUrls.includes(typeUrl)) continue;
@@ -88,7 +116,8 @@ export function createSotwProtocol(
         resume(typeUrl, state, next);
         continue;
       }
-      if (force(typeUrl) || state.sent?.version !== next.version) pending.push({ typeUrl, state, next });
+      const forced = force(typeUrl);
+      if (forced || state.sent?.version !== next.version) pending.push({ typeUrl, state, next, forced });
     }
     // Make-before-break: clusters dropped from full-state CDS stay until the
     // endpoints, listeners and routes that may still use them were replaced.
@@ -98,13 +127,13 @@ export function createSotwProtocol(
     const removed =
       cds && previous ? [...previous.keys()].filter((name) => !cds.next.resources.has(name)) : [];
     const deferRemoval = cds !== undefined && later && removed.length > 0 && cds.state.subscription.wildcard;
-    for (const { typeUrl, state, next } of pending) {
+    for (const { typeUrl, state, next, forced } of pending) {
       if (deferRemoval && typeUrl === CLUSTER_TYPE_URL) {
         const kept = new Map<string, Resource>(next.resources);
         for (const name of removed) kept.set(name, previous?.get(name) as Resource);
         send(typeUrl, state, createView(typeUrl, kept));
       } else {
-        send(typeUrl, state, next);
+        send(typeUrl, state, next, forced ? undefined : changedSubset(typeUrl, state.sent, next));
       }
     }
     if (deferRemoval && cds) send(CLUSTER_TYPE_URL, cds.state, cds.next);

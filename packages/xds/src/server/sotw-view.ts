@@ -34,14 +34,19 @@ const forget = new FinalizationRegistry<string>((key) => {
   if (byContent.get(key)?.deref() === undefined) byContent.delete(key);
 });
 
+/** The encoded `resources` field of a DiscoveryResponse carrying `resources`. */
+export function encodeResourceList(typeUrl: TypeUrl, resources: Iterable<Resource>): Uint8Array {
+  const anys = [...resources].map((r) => ({ type_url: typeUrl, value: encodeResource(r) }));
+  return encodeResourcesField(anys);
+}
+
 /** A view of arbitrary resources, shared with any live view of the same content. */
 export function createView(typeUrl: TypeUrl, resources: ReadonlyMap<string, Resource>): SotwView {
   const version = resourceSetVersion(resources);
   const key = `${typeUrl}\0${version}`;
   const shared = byContent.get(key)?.deref();
   if (shared) return shared;
-  const anys = [...resources.values()].map((r) => ({ type_url: typeUrl, value: encodeResource(r) }));
-  const view = { resources, version, encodedResources: encodeResourcesField(anys) };
+  const view = { resources, version, encodedResources: encodeResourceList(typeUrl, resources.values()) };
   byContent.set(key, new WeakRef(view));
   forget.register(view, key);
   return view;
