@@ -5,22 +5,26 @@
  * in-process @weft/xds server: a listener, a route table with a header
  * match, a static cluster; metrics on), and through HAProxy with
  * `nbthread 1` and an equivalent ACL (installed with apt-get when missing
- * and running as root, else skipped).
+ * and running as root, else skipped), and through a client -> server
+ * sidecar pair with and without mTLS (pair-targets.ts: built weft-ca,
+ * weft-discovery and four weft-proxy processes).
  *
  * HTTP/1.1 keep-alive, GET, 1 KiB response bodies. Per target and run:
  * - max: closed loop, 64 in flight over 32 connections: req/s and the
  *   target's CPU µs per request (utime + stime of its process tree, /proc);
  * - fixed: open loop at 1000 req/s: latency p50/p90/p99 from each request's
  *   due time, CPU µs per request, RSS.
- * Prints medians over the runs (default 3; `--runs N --seconds S`) and
- * ratios to HAProxy, and one JSON line with every figure.
+ * Prints medians over the runs (default 3; `--runs N --seconds S`), ratios
+ * to HAProxy, the pairs' figures against direct and mTLS against plaintext,
+ * and one JSON line with every figure. `--scenarios a,b` picks targets
+ * (direct, weft-1, weft-2, haproxy, pair-plain, pair-mtls; default all).
  *
  * Run from the repo root: npm run bench:proxy [-- --runs 5 --seconds 5]
- * `--cpu-prof DIR` runs the single-worker weft-proxy with --cpu-prof.
+ * `--cpu-prof DIR` runs the single-worker weft-proxy and the mTLS pair's
+ * proxies with --cpu-prof.
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,51 +50,36 @@ import {
   staticCluster,
   virtualHost,
 } from '../src/testing/builders.ts';
+import { freePort, stopChild } from '../test/support/processes.ts';
+import { spawnWeftProxy, type Target, until } from './bench-target.ts';
 import type { LoadJob, LoadResult } from './load-child.ts';
+import { type PairKind, type PairMesh, startPairs } from './pair-targets.ts';
 import { treeCpuSeconds, treeRssMb } from './proc-stats.ts';
+import { printReport, type Row, type Sample } from './report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const SCENARIOS = ['direct', 'weft-1', 'weft-2', 'haproxy', 'pair-plain', 'pair-mtls'] as const;
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '3' },
     rate: { type: 'string', default: '1000' },
+    scenarios: { type: 'string', default: SCENARIOS.join(',') },
     'cpu-prof': { type: 'string' },
   },
 });
 const RUNS = Number(args.runs);
 const SECONDS = Number(args.seconds);
 const RATE = Number(args.rate);
+const picked = new Set(args.scenarios.split(',').map((s) => s.trim()));
+const unknown = [...picked].filter((s) => !(SCENARIOS as readonly string[]).includes(s));
+if (unknown.length > 0) {
+  console.error(`--scenarios: unknown ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})`);
+  process.exit(2);
+}
 const NODE_ID = 'sidecar~127.0.0.1~bench.default~default.svc.cluster.local';
 const HOST = 'svc.local';
 const PATH = '/api/items?id=1';
-
-interface Target {
-  readonly name: string;
-  readonly port: number;
-  /** Process whose tree is measured (undefined for direct: the backend is not the proxy). */
-  readonly pid: number | undefined;
-  stop(): Promise<void>;
-}
-
-interface Sample {
-  maxRps: number;
-  maxCpuUs: number;
-  rateCpuUs: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  rssMb: number;
-  errors: number;
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 function message<T>(child: ChildProcess, key: string): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -105,23 +94,6 @@ function message<T>(child: ChildProcess, key: string): Promise<T> {
     };
     child.on('message', onMessage);
   });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function startControlPlane(backendPort: number): Promise<{ address: string; stop(): void }> {
@@ -181,36 +153,21 @@ async function startWeft(
   profileDir?: string,
 ): Promise<Target> {
   const port = await freePort();
-  const admin = await freePort();
-  const bin = join(here, '..', 'dist', 'main.js');
-  const child = spawn(
-    process.execPath,
+  const proxy = await spawnWeftProxy(
+    name,
     [
-      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-      bin,
       '--discovery',
       discovery,
       '--node-id',
       NODE_ID,
       '--listener',
       `http=127.0.0.1:${port}`,
-      '--admin-addr',
-      `127.0.0.1:${admin}`,
       '--concurrency',
       String(workers),
-      '--drain-time',
-      '0',
-      '--log-level',
-      'error',
     ],
-    { stdio: 'ignore' },
+    profileDir,
   );
-  await until(`${name} ready`, async () => {
-    const response = await request(`http://127.0.0.1:${admin}/ready`);
-    await response.body.dump();
-    return response.statusCode === 200;
-  });
-  return { name, port, pid: child.pid, stop: () => stopChild(child) };
+  return { name, port, host: HOST, pids: [proxy.pid], stop: proxy.stop };
 }
 
 function haproxyBinary(): string | undefined {
@@ -281,47 +238,52 @@ async function startHaproxy(binary: string, backendPort: number): Promise<Target
     await response.body.dump();
     return response.statusCode === 200;
   });
-  return { name: 'haproxy (nbthread 1)', port, pid: child.pid, stop: () => stopChild(child) };
+  return {
+    name: 'haproxy (nbthread 1)',
+    port,
+    host: HOST,
+    pids: [child.pid!],
+    stop: async () => {
+      await stopChild(child);
+    },
+  };
 }
 
 async function measure(load: ChildProcess, target: Target): Promise<Sample> {
   const job = (mode: 'max' | 'rate', seconds: number): LoadJob => ({
     url: `http://127.0.0.1:${target.port}${PATH}`,
-    host: HOST,
+    host: target.host,
     mode,
     seconds,
     connections: 32,
     inFlight: 64,
     rate: RATE,
   });
-  const timed = async (j: LoadJob): Promise<{ result: LoadResult; cpuUs: number }> => {
-    const cpuBefore = target.pid ? treeCpuSeconds(target.pid) : 0;
+  const timed = async (j: LoadJob): Promise<{ result: LoadResult; cpuUs: number[] }> => {
+    const cpuBefore = target.pids.map(treeCpuSeconds);
     const done = message<LoadResult>(load, 'result');
     load.send(j);
     const result = await done;
-    const cpuAfter = target.pid ? treeCpuSeconds(target.pid) : 0;
-    return { result, cpuUs: ((cpuAfter - cpuBefore) * 1e6) / Math.max(1, result.requests) };
+    const cpuUs = target.pids.map(
+      (pid, i) => ((treeCpuSeconds(pid) - cpuBefore[i]!) * 1e6) / Math.max(1, result.requests),
+    );
+    return { result, cpuUs };
   };
   await timed(job('max', 1)); // warm-up: JIT, connections, pools
   const max = await timed(job('max', SECONDS));
   const fixed = await timed(job('rate', SECONDS));
   return {
     maxRps: max.result.requestsPerSecond,
-    maxCpuUs: max.cpuUs,
-    rateCpuUs: fixed.cpuUs,
+    maxCpuUs: max.cpuUs.reduce((a, b) => a + b, 0),
+    rateCpuUs: fixed.cpuUs.reduce((a, b) => a + b, 0),
+    rateCpuUsByProxy: fixed.cpuUs,
     p50: fixed.result.p50,
     p90: fixed.result.p90,
     p99: fixed.result.p99,
-    rssMb: target.pid ? treeRssMb(target.pid) : 0,
+    rssMbByProxy: target.pids.map(treeRssMb),
     errors: max.result.errors + fixed.result.errors,
   };
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 async function main(): Promise<void> {
   const backend = fork(join(here, 'backend-child.ts'));
@@ -329,16 +291,31 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   const samples = new Map<string, Sample[]>();
   let plane: { stop(): void } | undefined;
+  let pairs: PairMesh | undefined;
   try {
     const backendPort = await message<number>(backend, 'port');
     await message(load, 'ready');
-    const controlPlane = await startControlPlane(backendPort);
-    plane = controlPlane;
-    targets.push({ name: 'direct', port: backendPort, pid: undefined, stop: async () => {} });
-    targets.push(await startWeft('weft-proxy (1 worker)', controlPlane.address, 1, args['cpu-prof']));
-    targets.push(await startWeft('weft-proxy (2 workers)', controlPlane.address, 2));
-    const haproxy = haproxyBinary();
+    if (picked.has('direct')) {
+      targets.push({ name: 'direct', port: backendPort, host: HOST, pids: [], stop: async () => {} });
+    }
+    if (picked.has('weft-1') || picked.has('weft-2')) {
+      const controlPlane = await startControlPlane(backendPort);
+      plane = controlPlane;
+      if (picked.has('weft-1')) {
+        targets.push(await startWeft('weft-proxy (1 worker)', controlPlane.address, 1, args['cpu-prof']));
+      }
+      if (picked.has('weft-2'))
+        targets.push(await startWeft('weft-proxy (2 workers)', controlPlane.address, 2));
+    }
+    const haproxy = picked.has('haproxy') ? haproxyBinary() : undefined;
     if (haproxy) targets.push(await startHaproxy(haproxy, backendPort));
+    const pairKinds: PairKind[] = [];
+    if (picked.has('pair-plain')) pairKinds.push('plain');
+    if (picked.has('pair-mtls')) pairKinds.push('mtls');
+    if (pairKinds.length > 0) {
+      pairs = await startPairs(pairKinds, args['cpu-prof']);
+      targets.push(...pairs.targets);
+    }
     for (const target of targets) samples.set(target.name, []);
     for (let run = 1; run <= RUNS; run++) {
       for (const target of targets) {
@@ -346,68 +323,19 @@ async function main(): Promise<void> {
         samples.get(target.name)!.push(sample);
         console.log(
           `run ${run} ${target.name}: ${Math.round(sample.maxRps)} req/s, ${sample.maxCpuUs.toFixed(1)} µs CPU/req at max, ` +
-            `${sample.rateCpuUs.toFixed(1)} µs at ${RATE}/s, p99 ${sample.p99.toFixed(2)} ms, errors ${sample.errors}`,
+            `${sample.rateCpuUs.toFixed(1)} µs at ${RATE}/s, p50 ${sample.p50.toFixed(2)} p99 ${sample.p99.toFixed(2)} ms, errors ${sample.errors}`,
         );
       }
     }
   } finally {
     for (const target of targets) await target.stop();
+    await pairs?.stop();
     plane?.stop();
     load.kill();
     backend.kill();
   }
-
-  const rows = targets.map((t) => {
-    const s = samples.get(t.name)!;
-    const m = (key: keyof Sample) => median(s.map((x) => x[key]));
-    return {
-      target: t.name,
-      maxRps: m('maxRps'),
-      maxCpuUs: m('maxCpuUs'),
-      rateCpuUs: m('rateCpuUs'),
-      p50: m('p50'),
-      p90: m('p90'),
-      p99: m('p99'),
-      rssMb: m('rssMb'),
-      errors: s.reduce((n, x) => n + x.errors, 0),
-    };
-  });
-  const ha = rows.find((r) => r.target.startsWith('haproxy'));
-  const direct = rows[0]!;
-  const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
-  console.log(
-    `\nmedians of ${RUNS} runs, ${SECONDS} s each; HTTP/1.1 keep-alive GET, 1 KiB responses; fixed rate ${RATE} req/s\n`,
-  );
-  const header = [
-    'target',
-    'max req/s',
-    'CPU µs/req @max',
-    `CPU µs/req @${RATE}/s`,
-    'vs HAProxy (@max)',
-    'p50 ms',
-    'p90 ms',
-    'p99 ms',
-    'p99 - direct',
-    'RSS MB',
-    'errors',
-  ];
-  const lines = rows.map((r) => [
-    r.target,
-    fmt(r.maxRps, 0),
-    r.target === 'direct' ? '-' : fmt(r.maxCpuUs),
-    r.target === 'direct' ? '-' : fmt(r.rateCpuUs),
-    ha && r.target !== 'direct' ? `${fmt(r.maxCpuUs / ha.maxCpuUs, 2)}x` : '-',
-    fmt(r.p50, 2),
-    fmt(r.p90, 2),
-    fmt(r.p99, 2),
-    r.target === 'direct' ? '-' : `+${fmt(r.p99 - direct.p99, 2)}`,
-    r.target === 'direct' ? '-' : fmt(r.rssMb, 0),
-    String(r.errors),
-  ]);
-  console.log(`| ${header.join(' | ')} |`);
-  console.log(`| ${header.map(() => '---').join(' | ')} |`);
-  for (const line of lines) console.log(`| ${line.join(' | ')} |`);
-  console.log(`\n${JSON.stringify({ runs: RUNS, seconds: SECONDS, rate: RATE, rows })}`);
+  const rows: Row[] = targets.map((t) => ({ target: t.name, samples: samples.get(t.name)! }));
+  printReport(rows, { runs: RUNS, seconds: SECONDS, rate: RATE });
 }
 
 main().then(
