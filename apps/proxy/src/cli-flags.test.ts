@@ -92,6 +92,16 @@ describe('parseFlags', () => {
       argv: ['--discovery', 'h:1', '--workload', 'w', '--trace-otlp-endpoint', 'collector:4318'],
       problem: '--trace-otlp-endpoint: expected an http(s) URL',
     },
+    {
+      name: 'a stats address without a port',
+      argv: ['--discovery', 'h:1', '--workload', 'w', '--stats-addr', '0.0.0.0'],
+      problem: '--stats-addr: expected HOST:PORT, got "0.0.0.0"',
+    },
+    {
+      name: 'a health address with a port out of range',
+      argv: ['--discovery', 'h:1', '--workload', 'w', '--health-addr', '0.0.0.0:70000'],
+      problem: '--health-addr: expected HOST:PORT',
+    },
     { name: 'unknown flag', argv: ['--bogus'], problem: "Unknown option '--bogus'" },
   ])('rejects $name', ({ argv, problem }) => {
     const parsed = parseFlags(argv);
@@ -101,5 +111,16 @@ describe('parseFlags', () => {
 
   it('recognises --help', () => {
     expect(parseFlags(['--help']).kind).toBe('help');
+  });
+
+  it('takes the status servers (Istio 15090 and 15021) from --stats-addr and --health-addr', () => {
+    const base = ['--discovery', 'h:1', '--workload', 'w'];
+    const none = parseFlags(base);
+    const both = parseFlags([...base, '--stats-addr', '0.0.0.0:15090', '--health-addr', '0.0.0.0:15021']);
+    expect(none.kind === 'ok' && none.flags.status).toEqual([]);
+    expect(both.kind === 'ok' && both.flags.status).toEqual([
+      { host: '0.0.0.0', port: 15090 },
+      { host: '0.0.0.0', port: 15021 },
+    ]);
   });
 });

@@ -30,6 +30,10 @@ Flags:
   --ip IP                   Instance IP in the node id and INSTANCE_IPS (default 127.0.0.1).
   --cluster NAME            Service cluster sent in the node (default: the workload name).
   --admin-addr HOST:PORT    Admin endpoint (default 127.0.0.1:15000; loopback only unless you say otherwise).
+  --stats-addr HOST:PORT    Serve Prometheus stats at GET /stats/prometheus (Istio's 15090, e.g.
+                            0.0.0.0:15090 in a pod). Only that path and /healthz/ready. Default off.
+  --health-addr HOST:PORT   Serve GET /healthz/ready: 200 once config is applied, else 503 (Istio's
+                            15021 readiness probe, e.g. 0.0.0.0:15021 in a pod). Default off.
   --listener NAME=HOST:PORT Local mode: bind the LDS listener NAME on HOST:PORT instead of its LDS
                             address (repeatable). E.g. --listener virtualOutbound=127.0.0.1:15001.
   --interception NONE|REDIRECT  INTERCEPTION_MODE metadata (default NONE: local mode, explicit
@@ -60,6 +64,8 @@ export interface ProxyFlags {
   /** Node metadata: strings, plus LABELS (an object) when --label was given. */
   readonly metadata: Record<string, unknown>;
   readonly admin: { host: string; port: number };
+  /** Status servers (--stats-addr, --health-addr), each GET /stats/prometheus and /healthz/ready. */
+  readonly status: readonly { host: string; port: number }[];
   readonly listeners: Map<string, { host: string; port: number }>;
   readonly concurrency: number;
   readonly drainTimeMs: number;
@@ -127,6 +133,8 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
         ip: { type: 'string', default: '127.0.0.1' },
         cluster: { type: 'string' },
         'admin-addr': { type: 'string', default: '127.0.0.1:15000' },
+        'stats-addr': { type: 'string' },
+        'health-addr': { type: 'string' },
         listener: { type: 'string', multiple: true, default: [] },
         interception: { type: 'string', default: 'NONE' },
         metadata: { type: 'string', multiple: true, default: [] },
@@ -170,6 +178,14 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   }
   const admin = parseHostPort(str('admin-addr'));
   if (!admin) problems.push(`--admin-addr: expected HOST:PORT, got ${JSON.stringify(str('admin-addr'))}`);
+  const status: { host: string; port: number }[] = [];
+  for (const flag of ['stats-addr', 'health-addr']) {
+    const value = values[flag];
+    if (typeof value !== 'string') continue;
+    const address = parseHostPort(value);
+    if (address) status.push(address);
+    else problems.push(`--${flag}: expected HOST:PORT, got ${JSON.stringify(value)}`);
+  }
   const listeners = new Map<string, { host: string; port: number }>();
   for (const spec of (values.listener as string[] | undefined) ?? []) {
     const eq = spec.indexOf('=');
@@ -235,6 +251,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
         ...(Object.keys(labels).length > 0 ? { LABELS: labels } : {}),
       },
       admin: admin!,
+      status,
       listeners,
       concurrency,
       drainTimeMs,

@@ -85,6 +85,7 @@ async function main(): Promise<number> {
         userAgentName: 'weft-proxy',
       },
       admin: flags.admin,
+      status: flags.status,
       listenerAddresses: flags.listeners,
       drainTimeMs: flags.drainTimeMs,
       logger,
@@ -110,6 +111,7 @@ async function main(): Promise<number> {
     nodeId: flags.nodeId,
     discovery: flags.discovery,
     admin: proxy.adminAddress,
+    status: proxy.statusAddresses,
     ...(cluster.isWorker ? { worker: process.pid } : { workers: flags.concurrency }),
   });
   // Runs until a signal or /quitquitquit; the admin server and listeners hold the event loop.

@@ -17,7 +17,13 @@ import {
   resourceToJson,
   type TypeUrl,
 } from '@weft/xds';
-import { serverAddress, startAdminServer, type WorkerAdmin } from './admin/admin-server.ts';
+import {
+  type AdminHandlers,
+  serverAddress,
+  startAdminServer,
+  startStatusServer,
+  type WorkerAdmin,
+} from './admin/admin-server.ts';
 import type { SecretProvider } from './agent/secret-store.ts';
 import {
   createOriginalDstReader,
@@ -48,6 +54,11 @@ export interface ProxyOptions {
   readonly staticResources?: readonly Resource[];
   /** Admin `host:port`; default 127.0.0.1:15000; null disables the admin server. */
   readonly admin?: { readonly host: string; readonly port: number } | null;
+  /**
+   * Status servers (Istio's 15090 Prometheus and 15021 readiness ports): each
+   * serves only GET `/stats/prometheus` and `/healthz/ready`. Default none.
+   */
+  readonly status?: readonly { readonly host: string; readonly port: number }[];
   /** Local mode: bind listeners (by name) elsewhere than their LDS address. */
   readonly listenerAddresses?: ReadonlyMap<string, { host: string; port: number }>;
   readonly drainTimeMs?: number;
@@ -86,6 +97,8 @@ export interface ProxyOptions {
 export interface WeftProxy {
   /** The admin server's bound address, if enabled. */
   readonly adminAddress: { host: string; port: number } | undefined;
+  /** The status servers' bound addresses, in the order of `options.status`. */
+  readonly statusAddresses: readonly { host: string; port: number }[];
   /** A listener's bound address (port 0 resolved), once bound. */
   listenerAddress(name: string): { host: string; port: number } | undefined;
   readonly clusters: ClusterManager;
@@ -245,24 +258,28 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     applied.has(LISTENER_TYPE_URL) &&
     warmer.warming(state.listeners).length === 0;
 
+  const adminHandlers: AdminHandlers = {
+    clusters,
+    metrics,
+    ready: isReady,
+    configDump,
+    drainListeners: () => listeners.drainAll(),
+    quit: () => options.onQuit?.(),
+    now,
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    ...(options.workerAdmin ? { workers: options.workerAdmin } : {}),
+  };
   let admin: http.Server | undefined;
   const adminOption = options.admin === undefined ? { host: '127.0.0.1', port: 15000 } : options.admin;
-  if (adminOption) {
-    admin = await startAdminServer(adminOption.host, adminOption.port, {
-      clusters,
-      metrics,
-      ready: isReady,
-      configDump,
-      drainListeners: () => listeners.drainAll(),
-      quit: () => options.onQuit?.(),
-      now,
-      ...(options.logLevel ? { logLevel: options.logLevel } : {}),
-      ...(options.workerAdmin ? { workers: options.workerAdmin } : {}),
-    });
+  if (adminOption) admin = await startAdminServer(adminOption.host, adminOption.port, adminHandlers);
+  const statusServers: http.Server[] = [];
+  for (const address of options.status ?? []) {
+    statusServers.push(await startStatusServer(address.host, address.port, adminHandlers));
   }
 
   return {
     adminAddress: admin ? serverAddress(admin) : undefined,
+    statusAddresses: statusServers.map(serverAddress),
     listenerAddress: (name) => listeners.address(name),
     clusters,
     config: state,
@@ -282,9 +299,9 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
       listeners.close();
       clusters.close();
       await telemetry.close().catch((error: unknown) => logger.warn('span export flush failed', { error }));
-      if (admin) {
-        admin.closeAllConnections();
-        await new Promise<void>((resolve) => admin!.close(() => resolve()));
+      for (const server of admin ? [admin, ...statusServers] : statusServers) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
       }
     },
   };

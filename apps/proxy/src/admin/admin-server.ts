@@ -76,12 +76,46 @@ export function renderStats(clusters: ClusterManager): string {
 }
 
 /** Starts the admin server on `host:port` (port 0 = ephemeral); resolves with it listening. */
-export async function startAdminServer(
-  host: string,
-  port: number,
-  handlers: AdminHandlers,
-): Promise<http.Server> {
+export function startAdminServer(host: string, port: number, handlers: AdminHandlers): Promise<http.Server> {
+  return listen(http.createServer(createAdminHandler(handlers)), host, port);
+}
+
+/**
+ * The paths a status server (Istio's 15090 and 15021, reachable from outside
+ * the pod) answers: Prometheus stats and readiness, nothing that reveals
+ * config or changes state. Each path maps to the admin path it serves.
+ */
+const STATUS_PATHS: Readonly<Record<string, string>> = {
+  '/stats/prometheus': '/stats/prometheus',
+  '/healthz/ready': '/ready',
+};
+
+/**
+ * Starts a status server: GET `/stats/prometheus` (Istio's 15090) and
+ * `/healthz/ready` (Istio's 15021 readiness probe: 200 once config is
+ * applied, else 503), served by the same handlers as admin. Any other path
+ * or method gets 404/405, so it is safe to bind beyond loopback.
+ */
+export function startStatusServer(host: string, port: number, handlers: AdminHandlers): Promise<http.Server> {
+  const admin = createAdminHandler(handlers);
   const server = http.createServer((req, res) => {
+    const target = STATUS_PATHS[(req.url ?? '/').split('?')[0]!];
+    if (target === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'content-type': 'text/plain' }).end('use GET\n');
+      return;
+    }
+    req.url = target;
+    admin(req, res);
+  });
+  return listen(server, host, port);
+}
+
+function createAdminHandler(handlers: AdminHandlers): http.RequestListener {
+  return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: string, type = 'text/plain'): void => {
       res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
@@ -147,7 +181,10 @@ export async function startAdminServer(
       default:
         send(404, 'not found\n');
     }
-  });
+  };
+}
+
+async function listen(server: http.Server, host: string, port: number): Promise<http.Server> {
   server.on('clientError', (_error, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -13,7 +13,7 @@ import { type FromWorker, isToWorker } from './worker-messages.ts';
 export async function startWorker(options: ProxyOptions, onDrain: () => void): Promise<WeftProxy> {
   const { discoveryAddress: _ignored, ...rest } = options;
   const now = options.now ?? Date.now;
-  const proxy = await startProxy({ ...rest, admin: null, reusePort: true });
+  const proxy = await startProxy({ ...rest, admin: null, status: [], reusePort: true });
   const send = (message: FromWorker): void => {
     if (process.connected) process.send?.(message);
   };
