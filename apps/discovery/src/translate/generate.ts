@@ -148,7 +148,10 @@ function sidecarResources(ctx: TranslateContext): GeneratedResources {
   let inboundListeners = [virtualInboundListener(ctx), ...localInboundListeners(ctx)];
   if (localAppAddress(ctx.proxy) !== undefined)
     inboundListeners = inboundListeners.map(withoutCaptureBinding);
-  const inboundClusters = [...inboundPorts(ctx).map(inboundCluster), inboundPassthroughCluster()];
+  const inboundClusters = [
+    ...inboundPorts(ctx).map((port) => inboundCluster(ctx.proxy, port)),
+    inboundPassthroughCluster(ctx.proxy),
+  ];
   return {
     resources: {
       [CLUSTER_TYPE_URL]: [...outbound.clusters, ...toResources(CLUSTER_TYPE_URL, inboundClusters)],

@@ -495,6 +495,24 @@ describe('inbound', () => {
     );
   });
 
+  it.each([
+    {
+      name: 'capture (REDIRECT)',
+      mode: 'REDIRECT',
+      bind: { sourceAddress: { address: '127.0.0.6', portValue: 0 } },
+    },
+    { name: 'local mode (NONE)', mode: 'NONE', bind: undefined },
+  ])('inbound clusters under $name bind the source Istio exempts from capture', ({ mode, bind }) => {
+    const base = sidecar({ ip: '127.0.0.4', name: 'reviews-v1', labels: { app: 'reviews', version: 'v1' } });
+    const proxy = { ...base, metadata: { ...base.metadata, INTERCEPTION_MODE: mode } };
+    const clusters = generateResources(proxy, push(istio(reviews))).resources[CLUSTER_TYPE_URL] ?? [];
+    for (const name of ['inbound|9080||', 'InboundPassthroughClusterIpv4']) {
+      expect(clusters.find((c) => c.name === name)?.body.upstreamBindConfig, name).toEqual(bind);
+    }
+    const outbound = clusters.find((c) => c.name === 'outbound|9080||reviews.default.svc.cluster.local');
+    expect(outbound?.body.upstreamBindConfig).toBeUndefined();
+  });
+
   it('passes traffic for undeclared ports through', () => {
     const proxy = sidecar({ ip: '127.0.0.4', name: 'reviews-v1', labels: { app: 'reviews', version: 'v1' } });
     expect(simulate(reviews, { port: 7777, direction: 'inbound' }, proxy)).toMatchObject({

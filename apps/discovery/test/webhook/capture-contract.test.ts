@@ -12,7 +12,7 @@ import { decideInjection } from '../../src/webhook/sidecar-injection.ts';
 
 const PROXY_MAIN = fileURLToPath(new URL('../../../proxy/src/main.ts', import.meta.url));
 
-function initArgs(annotations: Record<string, string>): string[] {
+function injectedContainers(annotations: Record<string, string>) {
   const decision = decideInjection(
     { metadata: { annotations }, spec: { containers: [{ name: 'app', image: 'app:1' }] } },
     'shop',
@@ -21,7 +21,14 @@ function initArgs(annotations: Record<string, string>): string[] {
   );
   if (!decision.inject) throw new Error(`not injected: ${decision.reason}`);
   const init = decision.patch.find((op) => op.path === '/spec/initContainers')?.value as { args: string[] }[];
-  return init[0]?.args ?? [];
+  const sidecar = decision.patch.find(
+    (op) => op.path.startsWith('/spec/containers') && (op.value as { name?: string }).name === 'weft-proxy',
+  )?.value as { args: string[] } | undefined;
+  return { initArgs: init[0]?.args ?? [], proxyArgs: sidecar?.args ?? [] };
+}
+
+function initArgs(annotations: Record<string, string>): string[] {
+  return injectedContainers(annotations).initArgs;
 }
 
 async function dryRun(args: readonly string[]): Promise<string> {
@@ -65,4 +72,20 @@ describe('the injected capture command', () => {
     },
     20_000,
   );
+});
+
+describe('the injected sidecar command', () => {
+  it('uses only flags weft-proxy documents in --help', async () => {
+    const { proxyArgs } = injectedContainers({});
+    const { stdout: help } = await promisify(execFile)(process.execPath, [
+      '--conditions=@weft/source',
+      PROXY_MAIN,
+      '--help',
+    ]);
+    const flags = proxyArgs.filter((arg) => arg.startsWith('--'));
+    expect(flags).toEqual(
+      expect.arrayContaining(['--ca-addr', '--token-file', '--ca-root-file', '--health-addr']),
+    );
+    for (const flag of flags) expect(help, `weft-proxy --help lacks ${flag}`).toContain(`${flag} `);
+  }, 20_000);
 });

@@ -116,14 +116,28 @@ export function inboundPorts(ctx: TranslateContext): InboundPort[] {
     }));
 }
 
+/**
+ * The source address inbound clusters bind under iptables capture, as Istio
+ * does: the capture rules redirect the proxy's own (UID 1337) connections to
+ * the pod IP back to 15006 unless they come from 127.0.0.6, so without it
+ * inbound delivery to the app would loop. Local mode has no capture.
+ */
+export const INBOUND_SOURCE_ADDRESS = '127.0.0.6';
+
+function captureBind(proxy: MeshProxy): Body {
+  if (proxy.metadata.INTERCEPTION_MODE === 'NONE') return {};
+  return { upstreamBindConfig: { sourceAddress: { address: INBOUND_SOURCE_ADDRESS, portValue: 0 } } };
+}
+
 /** `inbound|PORT||`: a STATIC cluster to the application's own address and port. */
-export function inboundCluster(port: InboundPort): Body {
+export function inboundCluster(proxy: MeshProxy, port: InboundPort): Body {
   const name = clusterName('inbound', port.port);
   return {
     name,
     type: 'STATIC',
     connectTimeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
     lbPolicy: 'ROUND_ROBIN',
+    ...captureBind(proxy),
     loadAssignment: {
       clusterName: name,
       endpoints: [{ lbEndpoints: [{ endpoint: { address: socketAddress(port.address, port.port) } }] }],
@@ -132,6 +146,6 @@ export function inboundCluster(port: InboundPort): Body {
 }
 
 /** InboundPassthroughClusterIpv4: inbound traffic to ports no service declares goes to its original destination. */
-export function inboundPassthroughCluster(): Body {
-  return passthroughCluster(INBOUND_PASSTHROUGH_CLUSTER);
+export function inboundPassthroughCluster(proxy: MeshProxy): Body {
+  return { ...passthroughCluster(INBOUND_PASSTHROUGH_CLUSTER), ...captureBind(proxy) };
 }
