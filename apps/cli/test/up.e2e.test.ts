@@ -63,9 +63,9 @@ function weftUp(args: string[]): {
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
+function get(port: number, path: string, host = '127.0.0.1'): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
-    const request = http.get({ host: '127.0.0.1', port, path, timeout: 3000 }, (response) => {
+    const request = http.get({ host, port, path, timeout: 3000 }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (c: Buffer) => chunks.push(c));
       response.on('end', () =>
@@ -218,6 +218,12 @@ describe('weft up', () => {
       return streak >= 20;
     }, 10_000);
     expect(streakStart - edited).toBeLessThan(2000);
+
+    // Istio's stats port on productpage's sidecar (127.0.0.2): metrics, and nothing else.
+    const stats = await get(15090, '/stats/prometheus', '127.0.0.2');
+    expect(stats.status).toBe(200);
+    expect(stats.body).toMatch(/istio_requests_total\{[^}]*reporter="destination"/);
+    expect((await get(15090, '/config_dump', '127.0.0.2')).status).toBe(404);
 
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);

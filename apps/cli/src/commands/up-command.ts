@@ -40,7 +40,9 @@ export function formatScreen(mesh: RunningMesh): string {
   lines.push(`    curl ${mesh.gatewayUrl}/api/v1/products/0`);
   lines.push(`    curl ${mesh.proxies[0]?.adminUrl ?? ''}/stats/prometheus | grep istio_requests_total`);
   lines.push(`  logs (access logs are JSON lines in the proxy-*.log files): ${mesh.logDir}`);
-  lines.push('  metrics: each proxy admin /stats/prometheus (Istio standard metrics)');
+  lines.push(
+    '  metrics: each sidecar on its address :15090/stats/prometheus, and every proxy admin /stats/prometheus (Istio standard metrics)',
+  );
   lines.push(`  edit the YAML in the config directory and traffic changes within 2 s`);
   if (!mesh.meshIdentity) {
     lines.push(

@@ -5,13 +5,16 @@
  *
  * Local-mode address scheme (docs/getting-started.md): a WorkloadEntry on
  * 127.0.0.N gets its proxy there (inbound on the service ports, outbound
- * listener on 127.0.0.N:15001, admin on 127.0.0.N:15000) and its app on
+ * listener on 127.0.0.N:15001, admin on 127.0.0.N:15000, Prometheus stats on
+ * 127.0.0.N:15090) and its app on
  * 127.0.1.N with the same ports (node metadata LOCAL_APP_ADDRESS).
  */
 import type { ConfigObject, Gateway, ServiceEntry, WorkloadEntry } from '@weft/config';
 
 /** Port of each sidecar's admin endpoint (on the workload address). */
 export const SIDECAR_ADMIN_PORT = 15000;
+/** Port of each sidecar's Prometheus stats (`/stats/prometheus`, Istio's 15090) on the workload address. */
+export const SIDECAR_STATS_PORT = 15090;
 /** First port of the outbound listeners the app calls (one per service port, in order). */
 export const SIDECAR_OUTBOUND_PORT = 15001;
 

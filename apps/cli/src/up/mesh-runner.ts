@@ -13,7 +13,7 @@ import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ConfigMirror, startConfigMirror } from './config-mirror.ts';
-import { type MeshPlan, outboundAddress, SIDECAR_ADMIN_PORT } from './mesh-plan.ts';
+import { type MeshPlan, outboundAddress, SIDECAR_ADMIN_PORT, SIDECAR_STATS_PORT } from './mesh-plan.ts';
 import { type ChildEvent, createSupervisor, type Supervisor } from './supervisor.ts';
 
 /** A failure to bring the mesh up; `code` says which step. */
@@ -317,6 +317,8 @@ export async function startMesh(plan: MeshPlan, options: RunnerOptions): Promise
         w.address,
         '--admin-addr',
         `${w.address}:${SIDECAR_ADMIN_PORT}`,
+        '--stats-addr',
+        `${w.address}:${SIDECAR_STATS_PORT}`,
         '--metadata',
         `LOCAL_APP_ADDRESS=${w.appAddress}`,
         '--metadata',
