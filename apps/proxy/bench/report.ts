@@ -68,6 +68,7 @@ function mediansOf(row: Row): Medians {
 }
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+const signed = (n: number, digits = 2) => (n >= 0 ? `+${fmt(n, digits)}` : fmt(n, digits));
 
 function table(header: readonly string[], lines: readonly (readonly string[])[]): void {
   console.log(`| ${header.join(' | ')} |`);
@@ -108,7 +109,7 @@ export function printReport(rows: readonly Row[], settings: ReportSettings): voi
       fmt(r.p50, 2),
       fmt(r.p90, 2),
       fmt(r.p99, 2),
-      direct && !isDirect(r) ? `+${fmt(r.p99 - direct.p99, 2)}` : '-',
+      direct && !isDirect(r) ? signed(r.p99 - direct.p99) : '-',
       isDirect(r) ? '-' : r.rssMbByProxy.map((x) => fmt(x, 0)).join(' + '),
       String(r.errors),
     ]),
@@ -118,7 +119,7 @@ export function printReport(rows: readonly Row[], settings: ReportSettings): voi
     console.log(
       `\nsidecar pairs (client proxy + server proxy); CPU summed over both proxies; vCPU per 1000 req/s and RSS per proxy as client / server\n`,
     );
-    const added = (r: Medians, key: 'p50' | 'p90' | 'p99') => (direct ? fmt(r[key] - direct[key], 2) : '-');
+    const added = (r: Medians, key: 'p50' | 'p90' | 'p99') => (direct ? signed(r[key] - direct[key]) : '-');
     table(
       [
         'pair',
@@ -150,7 +151,7 @@ export function printReport(rows: readonly Row[], settings: ReportSettings): voi
     if (plain && mtls) {
       console.log(
         `\nmTLS / plaintext pair: max req/s ${fmt(mtls.maxRps / plain.maxRps, 2)}x, CPU/req @max ${fmt(mtls.maxCpuUs / plain.maxCpuUs, 2)}x, ` +
-          `CPU/req @${rate}/s ${fmt(mtls.rateCpuUs / plain.rateCpuUs, 2)}x, p50 ${fmt(mtls.p50 - plain.p50, 2)} ms, p99 ${fmt(mtls.p99 - plain.p99, 2)} ms`,
+          `CPU/req @${rate}/s ${fmt(mtls.rateCpuUs / plain.rateCpuUs, 2)}x, p50 ${signed(mtls.p50 - plain.p50)} ms, p99 ${signed(mtls.p99 - plain.p99)} ms`,
       );
     }
     if (direct) {
