@@ -57,6 +57,15 @@ describe('createSnapshot', () => {
     expect(one.version(SECRET_TYPE_URL)).toBe('');
   });
 
+  it('indexes a list object shared by several snapshots once, and still checks a list given under another type', () => {
+    const endpoints = consistent()[ENDPOINT_TYPE_URL];
+    const a = createSnapshot({ [ENDPOINT_TYPE_URL]: endpoints, [CLUSTER_TYPE_URL]: [buildCluster('a')] });
+    const b = createSnapshot({ [ENDPOINT_TYPE_URL]: endpoints });
+    expect(b.resources(ENDPOINT_TYPE_URL)).toBe(a.resources(ENDPOINT_TYPE_URL));
+    expect(b.version(ENDPOINT_TYPE_URL)).toBe(a.version(ENDPOINT_TYPE_URL));
+    expect(() => createSnapshot({ [CLUSTER_TYPE_URL]: endpoints })).toThrow(SnapshotError);
+  });
+
   it('looks resources up by name with their content versions', () => {
     const snapshot = createSnapshot(consistent());
     expect([...snapshot.resources(CLUSTER_TYPE_URL).keys()]).toEqual(['a', 'b']);

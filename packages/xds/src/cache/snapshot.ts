@@ -26,6 +26,16 @@ export interface Snapshot {
   consistencyCheck(): string[];
 }
 
+/**
+ * Per list object: its index and set version. Snapshots of many proxies that
+ * share one list (the same EDS list for every sidecar of a namespace) index
+ * and hash it once. Lists are treated as immutable, as Resources are.
+ */
+const indexedLists = new WeakMap<
+  readonly Resource[],
+  { typeUrl: TypeUrl; byName: Map<string, Resource>; version: string }
+>();
+
 /** References per Resource object: resources shared between snapshots are walked once. */
 const referenceMemo = new WeakMap<Resource, readonly ResourceReference[]>();
 
@@ -58,7 +68,8 @@ export class SnapshotError extends Error {
 
 /**
  * Creates a snapshot. Encodes every resource once (memoised per Resource
- * object) to compute versions. Throws InvalidResourceError for a body that
+ * object) to compute versions; a list object given before (lists are treated
+ * as immutable) is not indexed or hashed again. Throws InvalidResourceError for a body that
  * does not fit its proto and SnapshotError for duplicate names or a resource
  * listed under another type, so a bad snapshot is never published.
  */
@@ -67,6 +78,12 @@ export function createSnapshot(resources: Partial<Record<TypeUrl, readonly Resou
   const typeVersions = new Map<TypeUrl, string>();
   for (const typeUrl of PUSH_ORDER) {
     const list = resources[typeUrl] ?? [];
+    const known = indexedLists.get(list);
+    if (known !== undefined && known.typeUrl === typeUrl) {
+      byType.set(typeUrl, known.byName);
+      typeVersions.set(typeUrl, known.version);
+      continue;
+    }
     const byName = new Map<string, Resource>();
     for (const resource of list) {
       if (resource.typeUrl !== typeUrl) {
@@ -81,8 +98,10 @@ export function createSnapshot(resources: Partial<Record<TypeUrl, readonly Resou
       }
       byName.set(resource.name, resource);
     }
+    const version = resourceSetVersion(byName);
     byType.set(typeUrl, byName);
-    typeVersions.set(typeUrl, resourceSetVersion(byName));
+    typeVersions.set(typeUrl, version);
+    if (list.length > 0) indexedLists.set(list, { typeUrl, byName, version });
   }
   const empty: ReadonlyMap<string, Resource> = new Map();
   return {

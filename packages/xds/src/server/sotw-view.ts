@@ -41,8 +41,11 @@ export function encodeResourceList(typeUrl: TypeUrl, resources: Iterable<Resourc
 }
 
 /** A view of arbitrary resources, shared with any live view of the same content. */
-export function createView(typeUrl: TypeUrl, resources: ReadonlyMap<string, Resource>): SotwView {
-  const version = resourceSetVersion(resources);
+export function createView(
+  typeUrl: TypeUrl,
+  resources: ReadonlyMap<string, Resource>,
+  version = resourceSetVersion(resources),
+): SotwView {
   const key = `${typeUrl}\0${version}`;
   const shared = byContent.get(key)?.deref();
   if (shared) return shared;
@@ -66,7 +69,9 @@ export function snapshotView(snapshot: Snapshot, typeUrl: TypeUrl, subscription:
   if (cached) return cached;
   const all = snapshot.resources(typeUrl);
   let resources: ReadonlyMap<string, Resource> = all;
-  if (!subscription.wildcard) {
+  const coversAll =
+    subscription.names.size >= all.size && [...all.keys()].every((n) => subscription.names.has(n));
+  if (!subscription.wildcard && !coversAll) {
     const subset = new Map<string, Resource>();
     for (const name of subscription.names) {
       const resource = all.get(name);
@@ -74,7 +79,9 @@ export function snapshotView(snapshot: Snapshot, typeUrl: TypeUrl, subscription:
     }
     resources = subset;
   }
-  const view = createView(typeUrl, resources);
+  // A subscription naming everything the snapshot has (Envoy's EDS) selects the whole set: its version is known.
+  const view =
+    resources === all ? createView(typeUrl, all, snapshot.version(typeUrl)) : createView(typeUrl, resources);
   views.set(key, view);
   return view;
 }
