@@ -40,11 +40,21 @@ export function createResourceInterner(): ResourceInterner {
     seen.set(resource, kept);
     return kept;
   };
+  /** Per generated list, its interned list: a list shared by many proxies stays one list object (snapshots index it once). */
+  const lists = new WeakMap<readonly Resource[], readonly Resource[]>();
+  const list = (resources: readonly Resource[]): readonly Resource[] => {
+    let interned = lists.get(resources);
+    if (interned === undefined) {
+      interned = resources.map(one);
+      lists.set(resources, interned);
+    }
+    return interned;
+  };
   return {
     intern: (resources) => {
       const out: Partial<Record<TypeUrl, readonly Resource[]>> = {};
-      for (const [typeUrl, list] of Object.entries(resources) as [TypeUrl, readonly Resource[]][]) {
-        out[typeUrl] = list.map(one);
+      for (const [typeUrl, generated] of Object.entries(resources) as [TypeUrl, readonly Resource[]][]) {
+        out[typeUrl] = list(generated);
       }
       return out;
     },
