@@ -7,7 +7,8 @@
  * `nbthread 1` and an equivalent ACL (installed with apt-get when missing
  * and running as root, else skipped), and through a client -> server
  * sidecar pair with and without mTLS (pair-targets.ts: built weft-ca,
- * weft-discovery and four weft-proxy processes).
+ * weft-discovery and four weft-proxy processes), and, for scale, a plaintext
+ * pair of two HAProxy processes.
  *
  * HTTP/1.1 keep-alive, GET, 1 KiB response bodies. Per target and run:
  * - max: closed loop, 64 in flight over 32 connections: req/s and the
@@ -17,7 +18,8 @@
  * Prints medians over the runs (default 3; `--runs N --seconds S`), ratios
  * to HAProxy, the pairs' figures against direct and mTLS against plaintext,
  * and one JSON line with every figure. `--scenarios a,b` picks targets
- * (direct, weft-1, weft-2, haproxy, pair-plain, pair-mtls; default all).
+ * (direct, weft-1, weft-2, haproxy, pair-plain, pair-mtls, pair-haproxy;
+ * default all).
  *
  * Run from the repo root: npm run bench:proxy [-- --runs 5 --seconds 5]
  * `--cpu-prof DIR` runs the single-worker weft-proxy and the mTLS pair's
@@ -58,7 +60,15 @@ import { treeCpuSeconds, treeRssMb } from './proc-stats.ts';
 import { printReport, type Row, type Sample } from './report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = ['direct', 'weft-1', 'weft-2', 'haproxy', 'pair-plain', 'pair-mtls'] as const;
+const SCENARIOS = [
+  'direct',
+  'weft-1',
+  'weft-2',
+  'haproxy',
+  'pair-plain',
+  'pair-mtls',
+  'pair-haproxy',
+] as const;
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
@@ -307,8 +317,23 @@ async function main(): Promise<void> {
       if (picked.has('weft-2'))
         targets.push(await startWeft('weft-proxy (2 workers)', controlPlane.address, 2));
     }
-    const haproxy = picked.has('haproxy') ? haproxyBinary() : undefined;
-    if (haproxy) targets.push(await startHaproxy(haproxy, backendPort));
+    const haproxy = picked.has('haproxy') || picked.has('pair-haproxy') ? haproxyBinary() : undefined;
+    if (haproxy && picked.has('haproxy')) targets.push(await startHaproxy(haproxy, backendPort));
+    if (haproxy && picked.has('pair-haproxy')) {
+      // For scale: the same pair shape with HAProxy as both sidecars (plaintext, one thread each).
+      const server = await startHaproxy(haproxy, backendPort);
+      const client = await startHaproxy(haproxy, server.port);
+      targets.push({
+        name: 'pair HAProxy (plaintext)',
+        port: client.port,
+        host: HOST,
+        pids: [...client.pids, ...server.pids],
+        stop: async () => {
+          await client.stop();
+          await server.stop();
+        },
+      });
+    }
     const pairKinds: PairKind[] = [];
     if (picked.has('pair-plain')) pairKinds.push('plain');
     if (picked.has('pair-mtls')) pairKinds.push('mtls');
