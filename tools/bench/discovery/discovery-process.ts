@@ -36,6 +36,8 @@ export interface StartDiscoveryOptions {
   binary: string;
   configDir: string;
   debounceMs: number;
+  /** V8 old-space limit of weft-discovery in MB (`--max-old-space-size`), if wanted. */
+  maxOldSpaceMb?: number;
   /** Directory for a V8 CPU profile (`--cpu-prof`), if wanted. */
   cpuProfDir?: string;
 }
@@ -43,6 +45,7 @@ export interface StartDiscoveryOptions {
 /** Starts the binary on ephemeral loopback ports and resolves once it logged `ready`. */
 export function startDiscoveryProcess(options: StartDiscoveryOptions): Promise<DiscoveryProcess> {
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  if (options.maxOldSpaceMb) nodeArgs.push(`--max-old-space-size=${options.maxOldSpaceMb}`);
   const child: ChildProcess = spawn(
     process.execPath,
     [

@@ -11,7 +11,7 @@
  *
  *   node --conditions=@weft/source tools/bench/discovery/main.ts [--services S]
  *     [--endpoints E] [--proxies N] [--namespaces K] [--mode sotw|delta|both]
- *     [--changes C] [--quick] [--matrix] [--cpu-prof DIR]
+ *     [--changes C] [--quick] [--matrix] [--cpu-prof DIR] [--max-old-space MB]
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -51,6 +51,7 @@ interface Options {
   matrix: boolean;
   debounceMs: number;
   cpuProfDir: string | undefined;
+  maxOldSpaceMb: number | undefined;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -64,6 +65,7 @@ function parseOptions(argv: readonly string[]): Options {
     matrix: false,
     debounceMs: 100,
     cpuProfDir: undefined,
+    maxOldSpaceMb: undefined,
   };
   const number = (flag: string, value: string | undefined): number => {
     const n = Number(value);
@@ -107,6 +109,10 @@ function parseOptions(argv: readonly string[]): Options {
       case '--cpu-prof':
         if (!value) throw new Error('--cpu-prof: expected a directory');
         options.cpuProfDir = resolve(value);
+        i++;
+        break;
+      case '--max-old-space':
+        options.maxOldSpaceMb = number(flag, value);
         i++;
         break;
       case '--quick':
@@ -197,6 +203,7 @@ async function runScenario(
     configDir: dir,
     debounceMs: options.debounceMs,
     ...(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {}),
+    ...(options.maxOldSpaceMb ? { maxOldSpaceMb: options.maxOldSpaceMb } : {}),
   });
   const specs = proxySpecs(proxies, shape);
   const workerCount = Math.min(MAX_WORKERS, Math.ceil(proxies / PROXIES_PER_WORKER));
