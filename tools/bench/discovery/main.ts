@@ -137,6 +137,8 @@ class Worker {
       execArgv: ['--conditions=@weft/source', '--disable-warning=ExperimentalWarning'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    children.add(this.child);
+    this.child.once('exit', () => children.delete(this.child));
     this.child.on('message', (m: ToParent) => {
       onMessage(m);
       const i = this.waiters.findIndex((w) => w.match(m));
@@ -205,6 +207,8 @@ async function runScenario(
     ...(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {}),
     ...(options.maxOldSpaceMb ? { maxOldSpaceMb: options.maxOldSpaceMb } : {}),
   });
+  const discoveryHandle = { kill: () => process.kill(discovery.pid, 'SIGKILL') };
+  children.add(discoveryHandle);
   const specs = proxySpecs(proxies, shape);
   const workerCount = Math.min(MAX_WORKERS, Math.ceil(proxies / PROXIES_PER_WORKER));
   let synced = 0;
@@ -370,8 +374,18 @@ async function runScenario(
       workers.map((w) => new Promise((r) => (w.child.exitCode !== null ? r(null) : w.child.once('exit', r)))),
     );
     await discovery.stop();
+    children.delete(discoveryHandle);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Child processes alive now, ended if the benchmark itself is interrupted. */
+const children = new Set<{ kill(signal?: NodeJS.Signals): unknown }>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(130);
+  });
 }
 
 async function main(): Promise<void> {
