@@ -52,6 +52,19 @@ describe('decideInjection', () => {
     expect(decision.inject).toBe(inject);
   });
 
+  it('passes the pod labels to the proxy as node metadata LABELS, with $ escaped for Kubernetes', () => {
+    const decision = decideInjection(
+      { metadata: { labels: { version: 'v1', app: 'reviews', odd: 'a$(HOME)' } }, spec: { containers: [] } },
+      'shop',
+      { 'istio-injection': 'enabled' },
+      template,
+    );
+    if (!decision.inject) throw new Error(decision.reason);
+    const proxy = decision.patch.find((op) => op.path === '/spec/containers/-')?.value as { args: string[] };
+    const labels = proxy.args.flatMap((arg, i) => (proxy.args[i - 1] === '--label' ? [arg] : []));
+    expect(labels).toEqual(['app=reviews', 'odd=a$$(HOME)', 'security.istio.io/tlsMode=istio', 'version=v1']);
+  });
+
   it('creates metadata for a pod without any', () => {
     const decision = decideInjection(
       { spec: { containers: [] } },

@@ -188,7 +188,11 @@ export function decideInjection(
     spec.initContainers === undefined
       ? { op: 'add', path: '/spec/initContainers', value: [init] }
       : { op: 'add', path: '/spec/initContainers/0', value: init },
-    { op: 'add', path: '/spec/containers/-', value: proxyContainer(options) },
+    {
+      op: 'add',
+      path: '/spec/containers/-',
+      value: proxyContainer(options, { ...shape.metadata?.labels, [TLS_MODE_LABEL]: 'istio' }),
+    },
     ...appendAll('/spec/volumes', spec.volumes, volumes),
     setKey('/metadata/annotations', annotations, STATUS_ANNOTATION, status),
     setKey('/metadata/labels', shape.metadata?.labels, TLS_MODE_LABEL, 'istio'),

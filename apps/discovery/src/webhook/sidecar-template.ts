@@ -44,7 +44,10 @@ function fieldEnv(name: string, fieldPath: string): Record<string, unknown> {
 }
 
 /** The sidecar container: UID/GID 1337, readiness on 15021 `/healthz/ready`, downward-API env, token and root mounts. */
-export function proxyContainer(options: SidecarTemplateOptions): Record<string, unknown> {
+export function proxyContainer(
+  options: SidecarTemplateOptions,
+  podLabels: Readonly<Record<string, string>> = {},
+): Record<string, unknown> {
   return {
     name: PROXY_CONTAINER,
     image: options.proxyImage,
@@ -79,6 +82,7 @@ export function proxyContainer(options: SidecarTemplateOptions): Record<string, 
       '$(INSTANCE_IP)',
       '--interception',
       'REDIRECT',
+      ...labelArgs(podLabels),
     ],
     env: [
       fieldEnv('POD_NAME', 'metadata.name'),
@@ -112,6 +116,18 @@ export function proxyContainer(options: SidecarTemplateOptions): Record<string, 
       { name: ROOT_CERT_VOLUME, mountPath: '/var/run/secrets/istio', readOnly: true },
     ],
   };
+}
+
+/**
+ * The pod's labels as `--label KEY=VALUE` (node metadata LABELS, as Istio's
+ * injector bakes ISTIO_METAJSON_LABELS in at admission): workload selectors
+ * of Gateways and policies match on them. `$` is doubled so that Kubernetes
+ * does not expand `$(VAR)` inside a label value.
+ */
+function labelArgs(labels: Readonly<Record<string, string>>): string[] {
+  return Object.keys(labels)
+    .sort()
+    .flatMap((key) => ['--label', `${key}=${labels[key]}`.replaceAll('$', '$$$$')]);
 }
 
 /**
