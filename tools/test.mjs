@@ -9,17 +9,12 @@
  * Exits with Nx's status.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { workspaceProjectRoots } from './workspace-projects.mjs';
 
 const root = join(import.meta.dirname, '..');
-// Every workspace project, from the root package.json `workspaces` globs (`dir/*` or `dir`).
-const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces ?? [];
-const projectDirs = workspaces.flatMap((pattern) => {
-  if (!pattern.endsWith('/*')) return [join(root, pattern)];
-  const group = join(root, pattern.slice(0, -2));
-  return existsSync(group) ? readdirSync(group).map((name) => join(group, name)) : [];
-});
+const projectDirs = workspaceProjectRoots(root);
 const reportOf = (dir) => join(dir, '.test-results', 'vitest.json');
 for (const dir of projectDirs) rmSync(reportOf(dir), { force: true });
 

@@ -9,6 +9,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { workspaceProjectRoots } from '../workspace-projects.mjs';
 
 const projectRoot = process.cwd();
 /** The nearest folder above the project that holds nx.json. */
@@ -27,25 +28,10 @@ function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
-/** Every workspace project's folder, from the root package.json `workspaces` globs (`dir/*` or `dir`). */
-function projectRoots() {
-  const roots = [];
-  for (const pattern of readJson(join(workspaceRoot, 'package.json')).workspaces ?? []) {
-    if (pattern.endsWith('/*')) {
-      const dir = join(workspaceRoot, pattern.slice(0, -2));
-      if (!existsSync(dir)) continue;
-      for (const entry of readdirSync(dir)) roots.push(join(dir, entry));
-    } else {
-      roots.push(join(workspaceRoot, pattern));
-    }
-  }
-  return roots.filter((root) => existsSync(join(root, 'package.json')));
-}
-
 /** name -> { tags, root } for every workspace project. */
 function loadProjects() {
   const projects = new Map();
-  for (const root of projectRoots()) {
+  for (const root of workspaceProjectRoots(workspaceRoot)) {
     const pkg = readJson(join(root, 'package.json'));
     projects.set(pkg.name, { tags: pkg.nx?.tags ?? [], root });
   }
