@@ -85,10 +85,10 @@ export function startAdminServer(host: string, port: number, handlers: AdminHand
  * the pod) answers: Prometheus stats and readiness, nothing that reveals
  * config or changes state. Each path maps to the admin path it serves.
  */
-const STATUS_PATHS: Readonly<Record<string, string>> = {
-  '/stats/prometheus': '/stats/prometheus',
-  '/healthz/ready': '/ready',
-};
+const STATUS_PATHS: ReadonlyMap<string, string> = new Map([
+  ['/stats/prometheus', '/stats/prometheus'],
+  ['/healthz/ready', '/ready'],
+]);
 
 /**
  * Starts a status server: GET `/stats/prometheus` (Istio's 15090) and
@@ -99,7 +99,7 @@ const STATUS_PATHS: Readonly<Record<string, string>> = {
 export function startStatusServer(host: string, port: number, handlers: AdminHandlers): Promise<http.Server> {
   const admin = createAdminHandler(handlers);
   const server = http.createServer((req, res) => {
-    const target = STATUS_PATHS[(req.url ?? '/').split('?')[0]!];
+    const target = STATUS_PATHS.get((req.url ?? '/').split('?')[0]!);
     if (target === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
