@@ -8,7 +8,7 @@
  * Equality is JSON text of the body: translation is deterministic (same
  * input, same key order), and a false "different" only costs an encode.
  */
-import type { Resource, TypeUrl } from '@weft/xds';
+import { composeResourceList, type Resource, resourceListParts, type TypeUrl } from '@weft/xds';
 
 export interface ResourceInterner {
   /** Returns the resources with earlier equal objects substituted. */
@@ -40,12 +40,18 @@ export function createResourceInterner(): ResourceInterner {
     seen.set(resource, kept);
     return kept;
   };
-  /** Per generated list, its interned list: a list shared by many proxies stays one list object (snapshots index it once). */
+  /**
+   * Per generated list, its interned list: a list shared by many proxies
+   * stays one list object (snapshots index it once). A composed list (shared
+   * part + own part) is interned part by part and composed again, so its
+   * shared part stays one object too.
+   */
   const lists = new WeakMap<readonly Resource[], readonly Resource[]>();
   const list = (resources: readonly Resource[]): readonly Resource[] => {
     let interned = lists.get(resources);
     if (interned === undefined) {
-      interned = resources.map(one);
+      const parts = resourceListParts(resources);
+      interned = parts.length > 1 ? composeResourceList(parts.map(list)) : resources.map(one);
       lists.set(resources, interned);
     }
     return interned;

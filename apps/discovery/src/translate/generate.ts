@@ -4,6 +4,7 @@
  */
 import {
   CLUSTER_TYPE_URL,
+  composeResourceList,
   ENDPOINT_TYPE_URL,
   LISTENER_TYPE_URL,
   type Resource,
@@ -142,7 +143,11 @@ function sidecarOutbound(ctx: TranslateContext): SidecarOutbound {
   return outbound;
 }
 
-/** A sidecar's resources: the shared outbound side plus its own inbound listeners and clusters. */
+/**
+ * A sidecar's resources: the shared outbound side plus its own inbound
+ * listeners and clusters. CDS and LDS are composed lists (shared part, own
+ * part), so @weft/xds indexes, hashes and encodes the shared part once.
+ */
 function sidecarResources(ctx: TranslateContext): GeneratedResources {
   const outbound = sidecarOutbound(ctx);
   let inboundListeners = [virtualInboundListener(ctx), ...localInboundListeners(ctx)];
@@ -154,9 +159,15 @@ function sidecarResources(ctx: TranslateContext): GeneratedResources {
   ];
   return {
     resources: {
-      [CLUSTER_TYPE_URL]: [...outbound.clusters, ...toResources(CLUSTER_TYPE_URL, inboundClusters)],
+      [CLUSTER_TYPE_URL]: composeResourceList([
+        outbound.clusters,
+        toResources(CLUSTER_TYPE_URL, inboundClusters),
+      ]),
       [ENDPOINT_TYPE_URL]: outbound.endpoints,
-      [LISTENER_TYPE_URL]: [...outbound.listeners, ...toResources(LISTENER_TYPE_URL, inboundListeners)],
+      [LISTENER_TYPE_URL]: composeResourceList([
+        outbound.listeners,
+        toResources(LISTENER_TYPE_URL, inboundListeners),
+      ]),
       [ROUTE_TYPE_URL]: outbound.routes,
     },
     warnings: ctx.warnings,

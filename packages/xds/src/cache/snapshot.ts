@@ -7,8 +7,18 @@
  */
 
 import { type ResourceReference, resourceType } from '../resource-types/index.ts';
-import { hashBytes, type Resource, resourceVersion } from '../resources/resource.ts';
+import { type Resource, resourceVersion } from '../resources/resource.ts';
 import { PUSH_ORDER, type TypeUrl } from '../type-urls.ts';
+
+import {
+  addSetDigest,
+  formatSetVersion,
+  ResourceMapUnion,
+  resourceListParts,
+  resourceMapParts,
+  type SetDigest,
+  setDigestOf,
+} from './resource-list.ts';
 
 export interface Snapshot {
   /** Resources of one type by name (empty map for a type not given). */
@@ -27,13 +37,14 @@ export interface Snapshot {
 }
 
 /**
- * Per list object: its index and set version. Snapshots of many proxies that
- * share one list (the same EDS list for every sidecar of a namespace) index
- * and hash it once. Lists are treated as immutable, as Resources are.
+ * Per list object: its index and set digest. Snapshots of many proxies that
+ * share one list (the same EDS list for every sidecar of a namespace, the
+ * shared outbound part of every sidecar's CDS list) index and hash it once.
+ * Lists are treated as immutable, as Resources are.
  */
 const indexedLists = new WeakMap<
   readonly Resource[],
-  { typeUrl: TypeUrl; byName: Map<string, Resource>; version: string }
+  { typeUrl: TypeUrl; byName: ReadonlyMap<string, Resource>; digest: SetDigest }
 >();
 
 /** References per Resource object: resources shared between snapshots are walked once. */
@@ -48,13 +59,66 @@ function referencesOf(resource: Resource): readonly ResourceReference[] {
   return refs;
 }
 
-/** Version of a set of resources: hash of the sorted names and their resource versions; `''` when empty. */
+/**
+ * Version of a set of resources: a composable content hash of the names and
+ * their resource versions (see `resource-list.ts`); `''` when empty. Equal
+ * sets get equal versions whatever their order or split into parts.
+ */
 export function resourceSetVersion(resources: ReadonlyMap<string, Resource>): string {
-  if (resources.size === 0) return '';
-  const names = [...resources.keys()].sort();
-  return hashBytes(
-    ...names.flatMap((name) => [name, '\0', resourceVersion(resources.get(name) as Resource), '\0']),
-  );
+  return formatSetVersion(setDigestOf(resources.values()), resources.size);
+}
+
+/** Indexes one plain list of `typeUrl`; memoised per list object. Throws SnapshotError. */
+function indexList(
+  typeUrl: TypeUrl,
+  list: readonly Resource[],
+): { byName: ReadonlyMap<string, Resource>; digest: SetDigest } {
+  const known = indexedLists.get(list);
+  if (known !== undefined && known.typeUrl === typeUrl) return known;
+  const byName = new Map<string, Resource>();
+  for (const resource of list) {
+    if (resource.typeUrl !== typeUrl) {
+      throw new SnapshotError(
+        `resource ${JSON.stringify(resource.name)} of ${resource.typeUrl} listed under ${typeUrl}`,
+      );
+    }
+    if (byName.has(resource.name)) throw duplicate(typeUrl, resource.name);
+    byName.set(resource.name, resource);
+  }
+  const indexed = { typeUrl, byName, digest: setDigestOf(list) };
+  if (list.length > 0) indexedLists.set(list, indexed);
+  return indexed;
+}
+
+function duplicate(typeUrl: TypeUrl, name: string): SnapshotError {
+  return new SnapshotError(`duplicate ${resourceType(typeUrl).shortName} resource ${JSON.stringify(name)}`);
+}
+
+/**
+ * Indexes a list that may be composed of parts (`composeResourceList`): each
+ * part is indexed once per part object, names are checked across parts, and
+ * the whole is served as a union of the parts' maps.
+ */
+function indexComposed(
+  typeUrl: TypeUrl,
+  list: readonly Resource[],
+): { byName: ReadonlyMap<string, Resource>; version: string } {
+  const parts = resourceListParts(list);
+  if (parts.length === 1) {
+    const { byName, digest } = indexList(typeUrl, list);
+    return { byName, version: formatSetVersion(digest, byName.size) };
+  }
+  const indexed = parts.map((part) => indexList(typeUrl, part));
+  const sum = new Uint32Array(indexed[0]?.digest ?? []);
+  for (let i = 1; i < indexed.length; i++) {
+    const part = indexed[i] as (typeof indexed)[number];
+    for (const name of part.byName.keys()) {
+      for (let j = 0; j < i; j++) if (indexed[j]?.byName.has(name)) throw duplicate(typeUrl, name);
+    }
+    addSetDigest(sum, part.digest);
+  }
+  const byName = new ResourceMapUnion(indexed.map((part) => part.byName));
+  return { byName, version: formatSetVersion(sum, byName.size) };
 }
 
 /** A snapshot problem raised at creation: duplicate names or a resource under the wrong type. */
@@ -66,6 +130,50 @@ export class SnapshotError extends Error {
   }
 }
 
+/** One part's references, and its problems against the target maps it was last checked with. */
+interface PartReferences {
+  readonly refs: readonly { readonly from: string; readonly ref: ResourceReference }[];
+  /** The types its references point at: its problems depend on these maps only. */
+  readonly targetTypes: readonly TypeUrl[];
+  last?: { targets: readonly (ReadonlyMap<string, Resource> | undefined)[]; problems: readonly string[] };
+}
+
+const partReferences = new WeakMap<ReadonlyMap<string, Resource>, PartReferences>();
+
+/**
+ * The consistency problems of one part of a type's set. A part shared by many
+ * snapshots (a sidecar's outbound clusters) refers to maps they share too
+ * (its namespace's EDS list), so its result is kept with the target maps'
+ * identities and reused while they are the same objects.
+ */
+function partProblems(
+  typeUrl: TypeUrl,
+  part: ReadonlyMap<string, Resource>,
+  byType: ReadonlyMap<TypeUrl, ReadonlyMap<string, Resource>>,
+): readonly string[] {
+  let known = partReferences.get(part);
+  if (known === undefined) {
+    const refs: { from: string; ref: ResourceReference }[] = [];
+    for (const resource of part.values())
+      for (const ref of referencesOf(resource)) refs.push({ from: resource.name, ref });
+    known = { refs, targetTypes: [...new Set(refs.map(({ ref }) => ref.typeUrl))] };
+    partReferences.set(part, known);
+  }
+  const targets = known.targetTypes.map((target) => byType.get(target));
+  if (known.last?.targets.every((map, i) => map === targets[i])) return known.last.problems;
+  const type = resourceType(typeUrl);
+  const problems: string[] = [];
+  for (const { from, ref } of known.refs) {
+    if (byType.get(ref.typeUrl)?.has(ref.name)) continue;
+    const wanted = resourceType(ref.typeUrl).shortName;
+    problems.push(
+      `${type.shortName} ${JSON.stringify(from)} refers to ${wanted} ${JSON.stringify(ref.name)}, which is missing`,
+    );
+  }
+  known.last = { targets, problems };
+  return problems;
+}
+
 /**
  * Creates a snapshot. Encodes every resource once (memoised per Resource
  * object) to compute versions; a list object given before (lists are treated
@@ -74,34 +182,12 @@ export class SnapshotError extends Error {
  * listed under another type, so a bad snapshot is never published.
  */
 export function createSnapshot(resources: Partial<Record<TypeUrl, readonly Resource[]>>): Snapshot {
-  const byType = new Map<TypeUrl, Map<string, Resource>>();
+  const byType = new Map<TypeUrl, ReadonlyMap<string, Resource>>();
   const typeVersions = new Map<TypeUrl, string>();
   for (const typeUrl of PUSH_ORDER) {
-    const list = resources[typeUrl] ?? [];
-    const known = indexedLists.get(list);
-    if (known !== undefined && known.typeUrl === typeUrl) {
-      byType.set(typeUrl, known.byName);
-      typeVersions.set(typeUrl, known.version);
-      continue;
-    }
-    const byName = new Map<string, Resource>();
-    for (const resource of list) {
-      if (resource.typeUrl !== typeUrl) {
-        throw new SnapshotError(
-          `resource ${JSON.stringify(resource.name)} of ${resource.typeUrl} listed under ${typeUrl}`,
-        );
-      }
-      if (byName.has(resource.name)) {
-        throw new SnapshotError(
-          `duplicate ${resourceType(typeUrl).shortName} resource ${JSON.stringify(resource.name)}`,
-        );
-      }
-      byName.set(resource.name, resource);
-    }
-    const version = resourceSetVersion(byName);
+    const { byName, version } = indexComposed(typeUrl, resources[typeUrl] ?? []);
     byType.set(typeUrl, byName);
     typeVersions.set(typeUrl, version);
-    if (list.length > 0) indexedLists.set(list, { typeUrl, byName, version });
   }
   const empty: ReadonlyMap<string, Resource> = new Map();
   return {
@@ -114,16 +200,7 @@ export function createSnapshot(resources: Partial<Record<TypeUrl, readonly Resou
     consistencyCheck() {
       const problems: string[] = [];
       for (const [typeUrl, byName] of byType) {
-        const type = resourceType(typeUrl);
-        for (const resource of byName.values()) {
-          for (const ref of referencesOf(resource)) {
-            if (byType.get(ref.typeUrl)?.has(ref.name)) continue;
-            const wanted = resourceType(ref.typeUrl).shortName;
-            problems.push(
-              `${type.shortName} ${JSON.stringify(resource.name)} refers to ${wanted} ${JSON.stringify(ref.name)}, which is missing`,
-            );
-          }
-        }
+        for (const part of resourceMapParts(byName)) problems.push(...partProblems(typeUrl, part, byType));
       }
       return problems;
     },

@@ -98,6 +98,13 @@ export interface AdsServerOptions {
   clock?: () => number;
   /** `control_plane.identifier` in responses; default `weft`. */
   controlPlaneId?: string;
+  /**
+   * Response bytes in flight over all streams (started in grpc-js, not yet
+   * handed to their HTTP/2 connections) before further responses wait their
+   * turn; default 32 MiB. Bounds off-heap memory when many proxies sync at
+   * once; each stream keeps its order, a response larger than this goes alone.
+   */
+  maxInFlightBytes?: number;
 }
 
 export interface AdsServer {

@@ -14,6 +14,9 @@ import type { AdsServer, AdsServerOptions, NodeInfo, ProxySyncStatus } from './a
 import { createDeltaProtocol } from './delta-protocol.ts';
 import { createSotwProtocol } from './sotw-protocol.ts';
 import { runStream, type StreamHandle } from './stream-session.ts';
+import { createWriteBudget } from './write-budget.ts';
+
+const DEFAULT_MAX_IN_FLIGHT_BYTES = 32 * 2 ** 20;
 
 /**
  * Creates the ADS server. One instance may be added to several grpc-js
@@ -24,6 +27,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   const registry = {
     add: (handle: StreamHandle) => streams.add(handle),
     remove: (handle: StreamHandle) => streams.delete(handle),
+    budget: createWriteBudget(options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES),
   };
   let closed = false;
   const implementation: grpc.UntypedServiceImplementation = {

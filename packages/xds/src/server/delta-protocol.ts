@@ -26,7 +26,7 @@ import {
   type DeltaDiscoveryResponse,
   encodeDeltaResourcesField,
 } from '../wire/ads-wire.ts';
-import type { StreamContext, StreamProtocol } from './stream-session.ts';
+import { responseBytes, type StreamContext, type StreamProtocol } from './stream-session.ts';
 import { isNack } from './subscription.ts';
 
 interface DeltaTypeState {
@@ -104,15 +104,19 @@ export function createDeltaProtocol(
     }
     state.inFlight.set(nonce, version);
     state.answered = true;
-    context.write({
-      systemVersionInfo: version,
-      typeUrl,
-      nonce,
-      resources: [],
-      encodedResources: Buffer.concat(resources.map(encodedEntry)),
-      removedResources: removed,
-      controlPlane: { identifier: context.controlPlaneId },
-    });
+    const encodedResources = resources.map(encodedEntry);
+    context.write(
+      {
+        systemVersionInfo: version,
+        typeUrl,
+        nonce,
+        resources: [],
+        encodedResources,
+        removedResources: removed,
+        controlPlane: { identifier: context.controlPlaneId },
+      },
+      responseBytes(encodedResources) + removed.reduce((n, name) => n + name.length + 4, 0),
+    );
     context.logger?.debug('sent', {
       type: resourceType(typeUrl).shortName,
       version,

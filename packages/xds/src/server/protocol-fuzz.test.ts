@@ -16,6 +16,7 @@ import type { AdsMode } from './ads-server-types.ts';
 import { createDeltaProtocol } from './delta-protocol.ts';
 import { createSotwProtocol } from './sotw-protocol.ts';
 import { runStream } from './stream-session.ts';
+import { createWriteBudget } from './write-budget.ts';
 
 /** A server duplex call in memory: requests go in with `send`, responses and the final status are recorded. */
 class FakeCall<Res> extends EventEmitter {
@@ -25,8 +26,9 @@ class FakeCall<Res> extends EventEmitter {
     super();
     this.on('error', (error: { code?: number; details?: string }) => this.errors.push(error));
   }
-  write(response: Res): boolean {
+  write(response: Res, done?: () => void): boolean {
     this.written.push(response);
+    done?.();
     return true;
   }
   end(): void {}
@@ -68,7 +70,8 @@ type Step = typeof arbStep extends fc.Arbitrary<infer T> ? T : never;
 function run(mode: AdsMode, steps: readonly Step[]): void {
   const cache = createSnapshotCache();
   const call = new FakeCall<DiscoveryResponse | DeltaDiscoveryResponse>();
-  const registry = { add: () => {}, remove: () => {} };
+  // A small budget: responses often wait their turn, and are released as the fake call takes them.
+  const registry = { add: () => {}, remove: () => {}, budget: createWriteBudget(256) };
   const serverCall = call as unknown as grpc.ServerDuplexStream<never, never>;
   if (mode === 'sotw') runStream(serverCall, mode, { cache }, createSotwProtocol as never, registry);
   else runStream(serverCall, mode, { cache }, createDeltaProtocol as never, registry);

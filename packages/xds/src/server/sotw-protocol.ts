@@ -27,7 +27,7 @@ import { type Resource, resourceVersion } from '../resources/resource.ts';
 import { CLUSTER_TYPE_URL, PUSH_ORDER, type TypeUrl } from '../type-urls.ts';
 import type { DiscoveryRequest, DiscoveryResponse } from '../wire/ads-wire.ts';
 import { createView, encodeResourceList, type SotwView, snapshotView } from './sotw-view.ts';
-import type { StreamContext, StreamProtocol } from './stream-session.ts';
+import { responseBytes, type StreamContext, type StreamProtocol } from './stream-session.ts';
 import { isNack, type Subscription, subscriptionUpdate } from './subscription.ts';
 
 interface SotwTypeState {
@@ -72,14 +72,18 @@ export function createSotwProtocol(
     const count = changed?.length ?? view.resources.size;
     const nonce = context.recordSent(typeUrl, view.version, count, 0);
     state.sent = view;
-    context.write({
-      versionInfo: view.version,
-      typeUrl,
-      nonce,
-      resources: [],
-      encodedResources: changed ? encodeResourceList(typeUrl, changed) : view.encodedResources,
-      controlPlane: { identifier: context.controlPlaneId },
-    });
+    const encodedResources = changed ? encodeResourceList(typeUrl, changed) : view.encodedResources;
+    context.write(
+      {
+        versionInfo: view.version,
+        typeUrl,
+        nonce,
+        resources: [],
+        encodedResources,
+        controlPlane: { identifier: context.controlPlaneId },
+      },
+      responseBytes(encodedResources),
+    );
     context.logger?.debug('sent', {
       type: resourceType(typeUrl).shortName,
       version: view.version,

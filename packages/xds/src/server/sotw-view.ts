@@ -7,18 +7,24 @@
  * resources of a type share one view: its resources field is encoded once,
  * whatever the number of streams and however their other types differ.
  */
+import { resourceMapParts } from '../cache/resource-list.ts';
 import { resourceSetVersion, type Snapshot } from '../cache/snapshot.ts';
 import { encodeResource, type Resource } from '../resources/resource.ts';
 import type { TypeUrl } from '../type-urls.ts';
-import { encodeResourcesField } from '../wire/ads-wire.ts';
+import { sotwResourceEntry } from '../wire/ads-wire.ts';
 import type { Subscription } from './subscription.ts';
 
 export interface SotwView {
   readonly resources: ReadonlyMap<string, Resource>;
   /** Hash of names and resource versions; equals `snapshot.version(type)` for a wildcard view. */
   readonly version: string;
-  /** `repeated google.protobuf.Any resources = 2` of DiscoveryResponse, encoded. */
-  readonly encodedResources: Uint8Array;
+  /**
+   * `repeated google.protobuf.Any resources = 2` of DiscoveryResponse,
+   * encoded, as chunks: one per part of a composed set (a sidecar's shared
+   * outbound clusters, then its own inbound ones), each chunk shared by every
+   * view holding that part.
+   */
+  readonly encodedResources: readonly Uint8Array[];
 }
 
 const memo = new WeakMap<Snapshot, Map<string, SotwView>>();
@@ -34,10 +40,25 @@ const forget = new FinalizationRegistry<string>((key) => {
   if (byContent.get(key)?.deref() === undefined) byContent.delete(key);
 });
 
-/** The encoded `resources` field of a DiscoveryResponse carrying `resources`. */
-export function encodeResourceList(typeUrl: TypeUrl, resources: Iterable<Resource>): Uint8Array {
-  const anys = [...resources].map((r) => ({ type_url: typeUrl, value: encodeResource(r) }));
-  return encodeResourcesField(anys);
+/** The encoded `resources` field of a DiscoveryResponse carrying `resources`, as one chunk per resource. */
+export function encodeResourceList(typeUrl: TypeUrl, resources: Iterable<Resource>): Uint8Array[] {
+  return [...resources].map((r) => sotwResourceEntry(typeUrl, encodeResource(r)));
+}
+
+/** Encoded `resources` field per map object a snapshot serves (one part of a type's set). */
+const encodedParts = new WeakMap<ReadonlyMap<string, Resource>, Uint8Array>();
+
+/** The encoded `resources` field of `resources` as chunks: one per part, each encoded once per part object. */
+function encodeResourceMap(typeUrl: TypeUrl, resources: ReadonlyMap<string, Resource>): Uint8Array[] {
+  return resourceMapParts(resources).flatMap((part) => {
+    if (part.size === 0) return [];
+    let bytes = encodedParts.get(part);
+    if (bytes === undefined) {
+      bytes = Buffer.concat(encodeResourceList(typeUrl, part.values()));
+      encodedParts.set(part, bytes);
+    }
+    return [bytes];
+  });
 }
 
 /** A view of arbitrary resources, shared with any live view of the same content. */
@@ -49,7 +70,7 @@ export function createView(
   const key = `${typeUrl}\0${version}`;
   const shared = byContent.get(key)?.deref();
   if (shared) return shared;
-  const view = { resources, version, encodedResources: encodeResourceList(typeUrl, resources.values()) };
+  const view = { resources, version, encodedResources: encodeResourceMap(typeUrl, resources) };
   byContent.set(key, new WeakRef(view));
   forget.register(view, key);
   return view;

@@ -19,6 +19,17 @@ import type {
   TypeSyncStatus,
 } from './ads-server-types.ts';
 import { nodeInfoFromWire } from './node-info.ts';
+import type { WriteBudget } from './write-budget.ts';
+
+/** Bytes of a response's own fields (version, nonce, type URL...) besides its encoded resources: an estimate. */
+const RESPONSE_HEAD_BYTES = 128;
+
+/** The encoded size of a response carrying `chunks`, for the write budget. */
+export function responseBytes(chunks: readonly Uint8Array[]): number {
+  let bytes = RESPONSE_HEAD_BYTES;
+  for (const chunk of chunks) bytes += chunk.byteLength;
+  return bytes;
+}
 
 /** The per-type bookkeeping both protocols keep for /debug/syncz and hooks. */
 export interface TypeStatusRecord {
@@ -38,7 +49,11 @@ export interface StreamContext<Res> {
   node(): NodeInfo;
   /** The node's current snapshot, if the cache has one. */
   snapshot(): Snapshot | undefined;
-  write(response: Res): void;
+  /**
+   * Writes a response in this stream's order, when the server's write budget
+   * has room for `bytes` (its encoded size, roughly).
+   */
+  write(response: Res, bytes: number): void;
   /** Records an ACK and calls the hook. */
   ack(typeUrl: TypeUrl, version: string, nonce: string): void;
   /** Records a NACK (version = the rejected one), logs it and calls the hook. */
@@ -78,7 +93,7 @@ export function runStream<Req extends RequestCommon, Res>(
   mode: AdsMode,
   options: AdsServerOptions,
   makeProtocol: (context: StreamContext<Res>) => StreamProtocol<Req>,
-  registry: { add(handle: StreamHandle): void; remove(handle: StreamHandle): void },
+  registry: { add(handle: StreamHandle): void; remove(handle: StreamHandle): void; budget: WriteBudget },
 ): void {
   const streamId = nextStreamId++;
   const clock = options.clock ?? Date.now;
@@ -90,6 +105,7 @@ export function runStream<Req extends RequestCommon, Res>(
   const statuses = new Map<TypeUrl, TypeStatusRecord>();
   let nonceCounter = 0;
   const ackedNonces = new Map<TypeUrl, string>();
+  const writes = registry.budget.queue();
 
   const status = (typeUrl: TypeUrl): TypeStatusRecord => {
     let record = statuses.get(typeUrl);
@@ -109,8 +125,12 @@ export function runStream<Req extends RequestCommon, Res>(
     controlPlaneId: options.controlPlaneId ?? 'weft',
     node: () => node as NodeInfo,
     snapshot: () => (node ? options.cache.getSnapshot(node.id) : undefined),
-    write(response) {
-      if (!closed) call.write(response);
+    write(response, bytes) {
+      if (closed) return;
+      writes.push(bytes, (done) => {
+        if (closed) done();
+        else call.write(response, () => done());
+      });
     },
     ack(typeUrl, version, nonce) {
       const record = status(typeUrl);
@@ -163,6 +183,7 @@ export function runStream<Req extends RequestCommon, Res>(
   const cleanup = (): void => {
     if (closed) return;
     closed = true;
+    writes.close();
     unwatch?.();
     registry.remove(handle);
     if (info) options.onStreamClose?.(info);

@@ -50,11 +50,12 @@ export interface DiscoveryResponse {
   versionInfo: string;
   resources: WireAny[];
   /**
-   * Server side only: the `resources` field already encoded (see
-   * `encodeResourcesField`); written as is after the other fields, and
-   * `resources` must then be empty. Shared by every stream sending the view.
+   * Server side only: the `resources` field already encoded, as chunks of
+   * whole entries (see `encodeResourcesField`, `sotwResourceEntry`); written
+   * as they are after the other fields, and `resources` must then be empty.
+   * Shared by every stream sending the view.
    */
-  encodedResources?: Uint8Array;
+  encodedResources?: readonly Uint8Array[];
   typeUrl: string;
   nonce: string;
   controlPlane?: { identifier: string };
@@ -79,8 +80,8 @@ export interface DeltaResource {
 export interface DeltaDiscoveryResponse {
   systemVersionInfo: string;
   resources: DeltaResource[];
-  /** Server side only: pre-encoded `resources` entries, as for DiscoveryResponse. */
-  encodedResources?: Uint8Array;
+  /** Server side only: pre-encoded `resources` entries, as chunks, as for DiscoveryResponse. */
+  encodedResources?: readonly Uint8Array[];
   typeUrl: string;
   removedResources: string[];
   nonce: string;
@@ -101,6 +102,21 @@ export function encodeResourcesField(resources: readonly WireAny[]): Uint8Array 
   return loadEnvoyProtos().discoveryResponse.encode({ resources }).finish();
 }
 
+const sotwEntries = new WeakMap<Uint8Array, { typeUrl: string; entry: Uint8Array }>();
+
+/**
+ * One encoded entry of DiscoveryResponse field 2 (an Any of `typeUrl` whose
+ * value is `value`), memoised per `value` object: the entries of resources
+ * shared by many responses are encoded once.
+ */
+export function sotwResourceEntry(typeUrl: string, value: Uint8Array): Uint8Array {
+  const known = sotwEntries.get(value);
+  if (known !== undefined && known.typeUrl === typeUrl) return known.entry;
+  const entry = encodeResourcesField([{ type_url: typeUrl, value }]);
+  sotwEntries.set(value, { typeUrl, entry });
+  return entry;
+}
+
 /** Encodes delta resource entries as DeltaDiscoveryResponse field 2, for `encodedResources`. */
 export function encodeDeltaResourcesField(resources: readonly DeltaResource[]): Uint8Array {
   return loadEnvoyProtos().deltaDiscoveryResponse.encode({ resources }).finish();
@@ -109,14 +125,17 @@ export function encodeDeltaResourcesField(resources: readonly DeltaResource[]): 
 /**
  * Serializer for responses that may carry `encodedResources`. Protobuf
  * fields may come in any order and a repeated field's entries concatenate,
- * so the shared pre-encoded resources are appended as they are.
+ * so the shared pre-encoded chunks are appended as they are: one copy into
+ * the message buffer grpc-js asks for, no re-encoding.
  */
-function responseSerializer<T extends { encodedResources?: Uint8Array }>(
+function responseSerializer<T extends { encodedResources?: readonly Uint8Array[] }>(
   type: () => protobuf.Type,
 ): (value: T) => Buffer {
   return (value) => {
     const head = type().encode(value).finish();
-    return Buffer.concat(value.encodedResources ? [head, value.encodedResources] : [head]);
+    const chunks = value.encodedResources ?? [];
+    if (chunks.length === 0) return Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+    return Buffer.concat([head, ...chunks]);
   };
 }
 
