@@ -150,7 +150,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
     ...(options.traceSampleRate === undefined ? {} : { traceSampleRate: options.traceSampleRate }),
     ...(spanExport ? { spanExport } : {}),
   });
-  const metrics = withAppendedText(baseMetrics, () => telemetry.istioHistogramText());
+  const metrics = withAppendedText(baseMetrics, () => telemetry.text());
   const state = new ConfigState(options.secrets ? undefined : sdsWithoutAgentProblems);
   const secureContexts = new SecureContexts(options.secrets);
   const clusters = new ClusterManager({ now, random, secureContexts });

@@ -1,4 +1,3 @@
-import { createMetrics } from '@weft/telemetry';
 import { describe, expect, it } from 'vitest';
 import { IstioMetrics, type IstioRequest } from './istio-metrics.ts';
 
@@ -33,13 +32,12 @@ function request(overrides: Partial<IstioRequest> = {}): IstioRequest {
 }
 
 describe('IstioMetrics', () => {
-  it('exports Istio-named request metrics with the standard labels', async () => {
-    const registry = createMetrics({ serviceName: 'test' });
-    const metrics = new IstioMetrics(registry);
+  it('exports Istio-named request metrics with the standard labels', () => {
+    const metrics = new IstioMetrics();
     metrics.recordRequest(request());
     metrics.recordRequest(request());
     metrics.recordRequest(request({ responseCode: 503, responseFlags: 'UF' }));
-    const text = (await registry.scrape()) + metrics.histogramText();
+    const text = metrics.text();
     const line = text
       .split('\n')
       .find((l) => l.startsWith('istio_requests_total{') && l.includes('response_code="200"'));
@@ -56,9 +54,8 @@ describe('IstioMetrics', () => {
     expect(text).toContain('istio_request_bytes_count{');
   });
 
-  it('counts TCP sessions and bytes', async () => {
-    const registry = createMetrics({ serviceName: 'test' });
-    const metrics = new IstioMetrics(registry);
+  it('counts TCP sessions and bytes', () => {
+    const metrics = new IstioMetrics();
     const {
       responseCode: _c,
       requestProtocol: _p,
@@ -70,7 +67,7 @@ describe('IstioMetrics', () => {
     } = request();
     metrics.recordTcpSession({ ...common, sentBytes: 10, receivedBytes: 4 });
     metrics.recordTcpSession({ ...common, sentBytes: 5, receivedBytes: 1 });
-    const text = await registry.scrape();
+    const text = metrics.text();
     expect(text).toMatch(/istio_tcp_sent_bytes_total\{[^}]*request_protocol="tcp"[^}]*\} 15/);
     expect(text).toMatch(/istio_tcp_received_bytes_total\{[^}]*\} 5/);
     expect(text).toMatch(/istio_tcp_connections_opened_total\{[^}]*\} 2/);

@@ -3,25 +3,33 @@
  * (istio-metrics.ts), Weft's own per-cluster counters and duration
  * histogram, trace context propagation (trace-context.ts), and an optional
  * access log line in Envoy's vocabulary.
+ *
+ * The request path records into Weft's own series (series-counter.ts,
+ * series-histogram.ts) found through request-series-cache.ts: a few Map
+ * lookups and additions per request, no attribute object, no string key;
+ * everything renders as Prometheus text at scrape time (`text()`, appended
+ * to the OpenTelemetry registry's output). A span object is built only
+ * when something reads it (access log, span export).
  */
 import type { MetricsRegistry } from '@weft/telemetry';
 import type { HttpStream } from '../http/http-stream.ts';
 import type { TcpSessionRecord } from '../tcp/tcp-proxy.ts';
 import { peerIdentityOf } from '../tls/tls-runtime.ts';
 import { IstioMetrics } from './istio-metrics.ts';
+import { RequestSeriesCache } from './request-series-cache.ts';
+import { type CounterSeries, SeriesCounter } from './series-counter.ts';
+import { SeriesHistogram } from './series-histogram.ts';
 import type { SpanExport } from './span-export.ts';
-import { startSpan, type TraceSpan } from './trace-context.ts';
+import { propagateTrace, type TraceSpan } from './trace-context.ts';
 import {
   clusterServiceHost,
   serviceLabels,
-  UNKNOWN,
   UNKNOWN_WORKLOAD,
   type WorkloadLabels,
 } from './workload-identity.ts';
 
-type Meter = MetricsRegistry['meter'];
-type Counter = ReturnType<Meter['createCounter']>;
-type Histogram = ReturnType<Meter['createHistogram']>;
+/** OpenTelemetry's default histogram bounds (ms), which this histogram has always used. */
+const CLUSTER_DURATION_BUCKETS = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000];
 
 /** One access log record (JSON); field names follow Envoy's command operators. */
 export interface AccessLogRecord {
@@ -60,64 +68,60 @@ export interface TelemetryIdentity {
   readonly spanExport?: SpanExport;
 }
 
-interface RequestCount {
-  readonly attributes: {
-    readonly cluster: string;
-    readonly response_code: string;
-    readonly response_flags: string;
-  };
-  count: number;
+interface TcpSeries {
+  readonly closedByFlags: Map<string, CounterSeries>;
+  readonly received: CounterSeries;
+  readonly sent: CounterSeries;
 }
 
 export class ProxyTelemetry {
-  /**
-   * Request counts by (cluster, code, flags), read by an observable counter
-   * at scrape time: one Map increment per request instead of the SDK's
-   * attribute hashing.
-   */
-  private readonly requestCounts = new Map<string, RequestCount>();
-  private readonly duration: Histogram;
-  private readonly tcpSessions: Counter;
-  private readonly tcpBytes: Counter;
+  private readonly requests = new SeriesCounter(
+    'weft_proxy_requests_total',
+    'HTTP requests by upstream cluster, response code and response flags',
+  );
+  private readonly duration = new SeriesHistogram(
+    'weft_proxy_request_duration_milliseconds',
+    'HTTP request duration from first byte to completion',
+    CLUSTER_DURATION_BUCKETS,
+  );
+  private readonly tcpSessions = new SeriesCounter(
+    'weft_proxy_tcp_connections_closed_total',
+    'TCP proxy sessions by cluster and response flags',
+  );
+  private readonly tcpBytes = new SeriesCounter(
+    'weft_proxy_tcp_bytes_total',
+    'TCP proxy bytes by cluster and direction',
+  );
+  private readonly tcp = new Map<string, TcpSeries>();
+  private readonly series: RequestSeriesCache;
   private readonly accessLog: ((record: AccessLogRecord) => void) | undefined;
   private readonly now: () => number;
-  private readonly istio: IstioMetrics;
+  private readonly istio = new IstioMetrics();
   private readonly local: WorkloadLabels;
   private readonly sampleRate: number;
   private readonly random: () => number;
+  /** Spans of open streams; only filled when something reads them (access log, span export). */
   private readonly spans = new WeakMap<HttpStream, TraceSpan>();
+  private readonly keepSpans: boolean;
   private readonly spanExport: SpanExport | undefined;
 
+  /**
+   * `_metrics` is the process registry the proxy's text is appended to
+   * (`text()`); nothing is recorded through its meter.
+   */
   constructor(
-    metrics: MetricsRegistry,
+    _metrics: MetricsRegistry,
     now: () => number,
     accessLog?: (record: AccessLogRecord) => void,
     identity?: TelemetryIdentity,
   ) {
-    const meter = metrics.meter;
-    this.istio = new IstioMetrics(metrics);
     this.local = identity?.local ?? UNKNOWN_WORKLOAD;
     this.sampleRate = identity?.traceSampleRate ?? 1;
     this.random = identity?.random ?? Math.random;
     this.spanExport = identity?.spanExport;
-    meter
-      .createObservableCounter('weft_proxy_requests_total', {
-        description: 'HTTP requests by upstream cluster, response code and response flags',
-      })
-      .addCallback((result) => {
-        for (const entry of this.requestCounts.values()) result.observe(entry.count, entry.attributes);
-      });
-    this.duration = meter.createHistogram('weft_proxy_request_duration_milliseconds', {
-      description: 'HTTP request duration from first byte to completion',
-      unit: 'ms',
-    });
-    this.tcpSessions = meter.createCounter('weft_proxy_tcp_connections_closed_total', {
-      description: 'TCP proxy sessions by cluster and response flags',
-    });
-    this.tcpBytes = meter.createCounter('weft_proxy_tcp_bytes_total', {
-      description: 'TCP proxy bytes by cluster and direction',
-    });
+    this.series = new RequestSeriesCache(this.istio, this.local, this.requests, this.duration);
     this.accessLog = accessLog;
+    this.keepSpans = accessLog !== undefined || this.spanExport !== undefined;
     this.now = now;
   }
 
@@ -126,55 +130,44 @@ export class ProxyTelemetry {
     return this.spanExport?.close() ?? Promise.resolve();
   }
 
-  /** Istio's request histograms as Prometheus text (appended to the registry's scrape). */
-  istioHistogramText(): string {
-    return this.istio.histogramText();
+  /** Every request and TCP metric of this proxy as Prometheus text (appended to the registry's scrape). */
+  text(): string {
+    return (
+      this.requests.render() +
+      this.duration.render() +
+      this.tcpSessions.render() +
+      this.tcpBytes.render() +
+      this.istio.text()
+    );
   }
 
   /** Opens the request's span: trace headers are rewritten before routing copies them upstream. */
   onStreamStart(stream: HttpStream): void {
-    this.spans.set(stream, startSpan(stream.req.headers, this.sampleRate, this.random));
+    const span = propagateTrace(stream.req.headers, this.sampleRate, this.random, this.keepSpans);
+    if (span !== undefined) this.spans.set(stream, span);
   }
 
   onStreamComplete(stream: HttpStream): void {
     const durationMs = this.now() - stream.startTime;
     const flags = stream.flagsText();
-    const cluster = stream.clusterName || '-';
-    const key = `${cluster}\u0000${stream.status}\u0000${flags}`;
-    let entry = this.requestCounts.get(key);
-    if (!entry) {
-      entry = {
-        attributes: { cluster, response_code: String(stream.status), response_flags: flags },
-        count: 0,
-      };
-      this.requestCounts.set(key, entry);
-    }
-    entry.count++;
-    this.duration.record(durationMs, { cluster });
-    const peer = peerIdentityOf(stream.req.socket);
-    const requestBytes = Number(stream.req.headers['content-length'] ?? 0) || 0;
-    const upstreamWorkload = stream.upstreamEndpoint?.workload;
+    const status = stream.status;
+    const cluster = this.series.cluster(stream.clusterName || '-');
+    cluster.count(status, flags);
+    this.duration.observe(cluster.duration, durationMs);
     const inbound = stream.listener.trafficDirection === 'INBOUND';
-    this.istio.recordRequest({
-      reporter: inbound ? 'destination' : 'source',
-      source: inbound ? { ...UNKNOWN_WORKLOAD, principal: peer?.principal ?? UNKNOWN } : this.local,
-      destination: inbound ? this.local : (upstreamWorkload ?? UNKNOWN_WORKLOAD),
-      service: serviceLabels(
-        inbound ? stream.authority : (clusterServiceHost(cluster) ?? stream.authority),
-        this.local.namespace,
-      ),
-      responseFlags: flags,
-      connectionSecurityPolicy: inbound ? (peer?.authenticated ? 'mutual_tls' : 'none') : 'unknown',
-      responseCode: stream.status,
-      requestProtocol: stream.isGrpc ? 'grpc' : 'http',
-      // The upstream's grpc-status travels in trailers the proxy passes through unread.
-      grpcResponseStatus: '',
-      durationMs,
-      requestBytes,
-      responseBytes: stream.bytesSent,
-    });
+    const peer = inbound || this.accessLog !== undefined ? peerIdentityOf(stream.req.socket) : undefined;
+    const upstreamWorkload = stream.upstreamEndpoint?.workload;
+    const labels = inbound
+      ? this.series.inboundLabels(stream.authority, peer)
+      : this.series.outbound(cluster, upstreamWorkload, stream.authority);
+    // The upstream's grpc-status travels in trailers the proxy passes through unread.
+    const series = labels.series(status, flags, stream.isGrpc ? 'grpc' : 'http', '');
+    const contentLength = stream.req.headers['content-length'];
+    const requestBytes = contentLength === undefined ? 0 : Number(contentLength) || 0;
+    this.istio.observe(series, durationMs, requestBytes, stream.bytesSent);
+    if (!this.keepSpans) return;
     const span = this.spans.get(stream);
-    if (span && this.spanExport) {
+    if (span?.sampled && this.spanExport) {
       const path = stream.path.split('?')[0] ?? stream.path;
       this.spanExport.record({
         span,
@@ -187,7 +180,7 @@ export class ProxyTelemetry {
           'http.method': stream.method,
           'http.url': `http://${stream.authority}${stream.path}`,
           'http.status_code': stream.status,
-          upstream_cluster: cluster,
+          upstream_cluster: cluster.name,
           response_flags: flags,
           node_id: this.local.workload,
         },
@@ -204,7 +197,7 @@ export class ProxyTelemetry {
       response_flags: flags,
       bytes_sent: stream.bytesSent,
       duration_ms: Math.round(durationMs),
-      upstream_cluster: cluster,
+      upstream_cluster: cluster.name,
       upstream_host: stream.upstreamHost || '-',
       authority: stream.authority,
       attempts: stream.attempts,
@@ -223,9 +216,23 @@ export class ProxyTelemetry {
 
   onTcpSessionComplete(record: TcpSessionRecord): void {
     const cluster = record.cluster || '-';
-    this.tcpSessions.add(1, { cluster, response_flags: record.flags });
-    this.tcpBytes.add(record.receivedBytes, { cluster, direction: 'received' });
-    this.tcpBytes.add(record.sentBytes, { cluster, direction: 'sent' });
+    let tcp = this.tcp.get(cluster);
+    if (tcp === undefined) {
+      tcp = {
+        closedByFlags: new Map(),
+        received: this.tcpBytes.createSeries({ cluster, direction: 'received' }),
+        sent: this.tcpBytes.createSeries({ cluster, direction: 'sent' }),
+      };
+      this.tcp.set(cluster, tcp);
+    }
+    let closed = tcp.closedByFlags.get(record.flags);
+    if (closed === undefined) {
+      closed = this.tcpSessions.createSeries({ cluster, response_flags: record.flags });
+      tcp.closedByFlags.set(record.flags, closed);
+    }
+    closed.value++;
+    tcp.received.value += record.receivedBytes;
+    tcp.sent.value += record.sentBytes;
     const inbound = cluster.startsWith('inbound|');
     this.istio.recordTcpSession({
       reporter: inbound ? 'destination' : 'source',

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { incomingTrace, startSpan } from './trace-context.ts';
+import { incomingTrace, propagateTrace, randomHex, startSpan } from './trace-context.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
@@ -27,7 +27,32 @@ describe('incomingTrace', () => {
       headers: { traceparent: `00-${'0'.repeat(32)}-${PARENT}-01` },
       expected: undefined,
     },
+    {
+      name: 'an uppercase traceparent with spaces (lenient path)',
+      headers: { traceparent: ` 00-${TRACE.toUpperCase()}-${PARENT}-01 ` },
+      expected: { traceId: TRACE, parentSpanId: PARENT, sampled: true },
+    },
+    {
+      name: 'flags with the sampled bit among others',
+      headers: { traceparent: `00-${TRACE}-${PARENT}-03` },
+      expected: { traceId: TRACE, parentSpanId: PARENT, sampled: true },
+    },
+    {
+      name: 'an all-zero parent span id',
+      headers: { traceparent: `00-${TRACE}-${'0'.repeat(16)}-01` },
+      expected: undefined,
+    },
     { name: 'a malformed traceparent', headers: { traceparent: 'garbage' }, expected: undefined },
+    {
+      name: 'a non-hex digit in a 55-character traceparent',
+      headers: { traceparent: `00-${TRACE.slice(0, 31)}g-${PARENT}-01` },
+      expected: undefined,
+    },
+    {
+      name: 'another version',
+      headers: { traceparent: `01-${TRACE}-${PARENT}-01` },
+      expected: undefined,
+    },
     { name: 'nothing', headers: {}, expected: undefined },
   ])('reads $name', ({ headers, expected }) => {
     expect(incomingTrace(headers)).toEqual(expected);
@@ -60,6 +85,35 @@ describe('startSpan', () => {
     expect(span.parentSpanId).toBeUndefined();
     expect(headers.traceparent).toBe(`00-${span.traceId}-${span.spanId}-${flags}`);
     expect(headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(headers['x-b3-parentspanid']).toBeUndefined();
+  });
+});
+
+describe('randomHex', () => {
+  it('hands out distinct lowercase hex ids across pool refills', () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const id = randomHex(32);
+      expect(id).toMatch(/^[0-9a-f]{32}$/);
+      ids.add(id);
+    }
+    expect(ids.size).toBe(1000);
+  });
+});
+
+describe('propagateTrace', () => {
+  it('rewrites the headers as startSpan does but builds no span when not kept', () => {
+    const headers: IncomingHttpHeaders = { traceparent: `00-${TRACE}-${PARENT}-00` };
+    expect(propagateTrace(headers, 1, () => 0, false)).toBeUndefined();
+    expect(headers.traceparent).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`));
+    expect(headers['x-b3-parentspanid']).toBe(PARENT);
+    expect(headers['x-b3-sampled']).toBe('0');
+  });
+
+  it('drops a stale B3 parent when a new trace starts', () => {
+    const headers: IncomingHttpHeaders = { 'x-b3-parentspanid': PARENT };
+    const span = propagateTrace(headers, 1, () => 0, true);
+    expect(span?.parentSpanId).toBeUndefined();
     expect(headers['x-b3-parentspanid']).toBeUndefined();
   });
 });

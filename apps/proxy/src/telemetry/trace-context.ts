@@ -10,22 +10,28 @@
  *
  * @see https://www.w3.org/TR/trace-context/ and https://github.com/openzipkin/b3-propagation
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 const POOL_BYTES = 4096;
-let pool = Buffer.alloc(0);
-let poolOffset = 0;
+const poolBuffer = Buffer.alloc(POOL_BYTES);
+/** Hex digits of `poolBuffer`, handed out in slices; refilled when used up. */
+let hexPool = '';
+let hexOffset = 0;
 
-/** `digits` random hex digits from a pooled buffer (one randomBytes call per 4 KiB, not per request). */
-function randomHex(digits: number): string {
-  const bytes = digits / 2;
-  if (poolOffset + bytes > pool.length) {
-    pool = randomBytes(POOL_BYTES);
-    poolOffset = 0;
+/**
+ * `digits` random hex digits (at most 2 x POOL_BYTES): a slice of a pooled
+ * hex string, so a request costs no crypto call, no Buffer and no encoding
+ * (one randomFillSync and one hex encoding per 4 KiB of randomness).
+ */
+export function randomHex(digits: number): string {
+  if (hexOffset + digits > hexPool.length) {
+    randomFillSync(poolBuffer);
+    hexPool = poolBuffer.toString('hex');
+    hexOffset = 0;
   }
-  const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
-  poolOffset += bytes;
+  const hex = hexPool.slice(hexOffset, hexOffset + digits);
+  hexOffset += digits;
   return hex;
 }
 
@@ -50,11 +56,45 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return typeof value === 'string' ? value.trim().toLowerCase() : undefined;
 }
 
+/** The value of a lowercase hex digit's char code, else -1. */
+function hexValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  return -1;
+}
+
+/**
+ * True for `00-<32 hex>-<16 hex>-<2 hex>` exactly as senders write it
+ * (lowercase, no whitespace): the common case, checked without a regex or
+ * a lowercased copy. Anything else takes the lenient path below.
+ */
+function isCanonicalTraceparent(value: string): boolean {
+  if (value.length !== 55) return false;
+  if (value.charCodeAt(0) !== 48 || value.charCodeAt(1) !== 48) return false;
+  for (let i = 2; i < 55; i++) {
+    const code = value.charCodeAt(i);
+    if (i === 2 || i === 35 || i === 52) {
+      if (code !== 45) return false;
+    } else if (hexValue(code) < 0) return false;
+  }
+  return true;
+}
+
 /** The caller's trace, from `traceparent` or else B3 multi-headers; undefined when absent or invalid. */
 export function incomingTrace(
   headers: IncomingHttpHeaders,
 ): { traceId: string; parentSpanId: string; sampled: boolean } | undefined {
-  const parent = TRACEPARENT.exec(header(headers, 'traceparent') ?? '');
+  const raw = headers.traceparent;
+  if (typeof raw === 'string' && isCanonicalTraceparent(raw)) {
+    const traceId = raw.slice(3, 35);
+    const parentSpanId = raw.slice(36, 52);
+    if (traceId !== ZERO_TRACE && parentSpanId !== ZERO_SPAN) {
+      return { traceId, parentSpanId, sampled: (hexValue(raw.charCodeAt(54)) & 1) === 1 };
+    }
+    return undefined;
+  }
+  const traceparent = header(headers, 'traceparent');
+  const parent = traceparent === undefined ? null : TRACEPARENT.exec(traceparent);
   if (parent && parent[1] !== ZERO_TRACE && parent[2] !== ZERO_SPAN) {
     return {
       traceId: parent[1]!,
@@ -86,18 +126,38 @@ export function incomingTrace(
  * (module comment). `random()` in [0, 1) decides sampling of new traces.
  */
 export function startSpan(headers: IncomingHttpHeaders, sampleRate: number, random: () => number): TraceSpan {
+  return propagateTrace(headers, sampleRate, random, true)!;
+}
+
+/**
+ * What `startSpan` does to the headers; returns the span only when `keep`
+ * (a caller with no access log and no span export needs the headers alone,
+ * and so builds no span object).
+ */
+export function propagateTrace(
+  headers: IncomingHttpHeaders,
+  sampleRate: number,
+  random: () => number,
+  keep: boolean,
+): TraceSpan | undefined {
   const incoming = incomingTrace(headers);
-  const ids = randomHex(48);
-  const spanId = ids.slice(32, 48);
-  const span: TraceSpan = incoming
-    ? { traceId: incoming.traceId, spanId, parentSpanId: incoming.parentSpanId, sampled: incoming.sampled }
-    : { traceId: ids.slice(0, 32), spanId, parentSpanId: undefined, sampled: random() < sampleRate };
-  headers.traceparent = `00-${span.traceId}-${span.spanId}-${span.sampled ? '01' : '00'}`;
-  headers['x-b3-traceid'] = span.traceId;
-  headers['x-b3-spanid'] = span.spanId;
-  headers['x-b3-sampled'] = span.sampled ? '1' : '0';
-  if (span.parentSpanId) headers['x-b3-parentspanid'] = span.parentSpanId;
-  else delete headers['x-b3-parentspanid'];
+  const spanId = randomHex(16);
+  let traceId: string;
+  let sampled: boolean;
+  if (incoming) {
+    traceId = incoming.traceId;
+    sampled = incoming.sampled;
+    headers['x-b3-parentspanid'] = incoming.parentSpanId;
+  } else {
+    traceId = randomHex(32);
+    sampled = random() < sampleRate;
+    if (headers['x-b3-parentspanid'] !== undefined) delete headers['x-b3-parentspanid'];
+  }
+  headers.traceparent = `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`;
+  headers['x-b3-traceid'] = traceId;
+  headers['x-b3-spanid'] = spanId;
+  headers['x-b3-sampled'] = sampled ? '1' : '0';
   if (!header(headers, 'x-request-id')) headers['x-request-id'] = randomUUID();
-  return span;
+  if (!keep) return undefined;
+  return { traceId, spanId, parentSpanId: incoming?.parentSpanId, sampled };
 }
