@@ -8,8 +8,9 @@
  * series-histogram.ts) found through request-series-cache.ts: a few Map
  * lookups and additions per request, no attribute object, no string key;
  * everything renders as Prometheus text at scrape time (`text()`, appended
- * to the OpenTelemetry registry's output). A span object is built only
- * when something reads it (access log, span export).
+ * to the OpenTelemetry registry's output). Trace context lives in the
+ * request's headers (trace-context.ts); a span object is read back from
+ * them only when something wants it (access log, span export).
  */
 import type { MetricsRegistry } from '@weft/telemetry';
 import type { HttpStream } from '../http/http-stream.ts';
@@ -20,7 +21,7 @@ import { RequestSeriesCache } from './request-series-cache.ts';
 import { type CounterSeries, SeriesCounter } from './series-counter.ts';
 import { SeriesHistogram } from './series-histogram.ts';
 import type { SpanExport } from './span-export.ts';
-import { propagateTrace, type TraceSpan } from './trace-context.ts';
+import { propagatedSpan, propagateTrace } from './trace-context.ts';
 import {
   clusterServiceHost,
   serviceLabels,
@@ -100,9 +101,8 @@ export class ProxyTelemetry {
   private readonly local: WorkloadLabels;
   private readonly sampleRate: number;
   private readonly random: () => number;
-  /** Spans of open streams; only filled when something reads them (access log, span export). */
-  private readonly spans = new WeakMap<HttpStream, TraceSpan>();
-  private readonly keepSpans: boolean;
+  /** An access log or span export reads each request's span. */
+  private readonly readsSpans: boolean;
   private readonly spanExport: SpanExport | undefined;
 
   /**
@@ -121,7 +121,7 @@ export class ProxyTelemetry {
     this.spanExport = identity?.spanExport;
     this.series = new RequestSeriesCache(this.istio, this.local, this.requests, this.duration);
     this.accessLog = accessLog;
-    this.keepSpans = accessLog !== undefined || this.spanExport !== undefined;
+    this.readsSpans = accessLog !== undefined || this.spanExport !== undefined;
     this.now = now;
   }
 
@@ -143,8 +143,7 @@ export class ProxyTelemetry {
 
   /** Opens the request's span: trace headers are rewritten before routing copies them upstream. */
   onStreamStart(stream: HttpStream): void {
-    const span = propagateTrace(stream.req.headers, this.sampleRate, this.random, this.keepSpans);
-    if (span !== undefined) this.spans.set(stream, span);
+    propagateTrace(stream.req.headers, this.sampleRate, this.random);
   }
 
   onStreamComplete(stream: HttpStream): void {
@@ -165,8 +164,8 @@ export class ProxyTelemetry {
     const contentLength = stream.req.headers['content-length'];
     const requestBytes = contentLength === undefined ? 0 : Number(contentLength) || 0;
     this.istio.observe(series, durationMs, requestBytes, stream.bytesSent);
-    if (!this.keepSpans) return;
-    const span = this.spans.get(stream);
+    if (!this.readsSpans) return;
+    const span = propagatedSpan(stream.req.headers);
     if (span?.sampled && this.spanExport) {
       const path = stream.path.split('?')[0] ?? stream.path;
       this.spanExport.record({

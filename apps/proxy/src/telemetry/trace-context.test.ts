@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { incomingTrace, propagateTrace, randomHex, startSpan } from './trace-context.ts';
+import { incomingTrace, propagatedSpan, propagateTrace, randomHex, startSpan } from './trace-context.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
@@ -102,18 +102,23 @@ describe('randomHex', () => {
 });
 
 describe('propagateTrace', () => {
-  it('rewrites the headers as startSpan does but builds no span when not kept', () => {
+  it('writes the span into the headers, where propagatedSpan reads it back', () => {
     const headers: IncomingHttpHeaders = { traceparent: `00-${TRACE}-${PARENT}-00` };
-    expect(propagateTrace(headers, 1, () => 0, false)).toBeUndefined();
-    expect(headers.traceparent).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`));
-    expect(headers['x-b3-parentspanid']).toBe(PARENT);
+    propagateTrace(headers, 1, () => 0);
+    const span = propagatedSpan(headers);
+    expect(span).toMatchObject({ traceId: TRACE, parentSpanId: PARENT, sampled: false });
+    expect(headers.traceparent).toBe(`00-${TRACE}-${span?.spanId}-00`);
     expect(headers['x-b3-sampled']).toBe('0');
   });
 
   it('drops a stale B3 parent when a new trace starts', () => {
     const headers: IncomingHttpHeaders = { 'x-b3-parentspanid': PARENT };
-    const span = propagateTrace(headers, 1, () => 0, true);
-    expect(span?.parentSpanId).toBeUndefined();
+    propagateTrace(headers, 1, () => 0);
+    expect(propagatedSpan(headers)).toMatchObject({ parentSpanId: undefined, sampled: true });
     expect(headers['x-b3-parentspanid']).toBeUndefined();
+  });
+
+  it('reads no span from headers without one', () => {
+    expect(propagatedSpan({ 'x-b3-spanid': PARENT })).toBeUndefined();
   });
 });

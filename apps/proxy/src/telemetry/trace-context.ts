@@ -126,20 +126,16 @@ export function incomingTrace(
  * (module comment). `random()` in [0, 1) decides sampling of new traces.
  */
 export function startSpan(headers: IncomingHttpHeaders, sampleRate: number, random: () => number): TraceSpan {
-  return propagateTrace(headers, sampleRate, random, true)!;
+  propagateTrace(headers, sampleRate, random);
+  return propagatedSpan(headers)!;
 }
 
 /**
- * What `startSpan` does to the headers; returns the span only when `keep`
- * (a caller with no access log and no span export needs the headers alone,
- * and so builds no span object).
+ * What `startSpan` does to the headers, without building a span object:
+ * the headers are the record of this hop's span (`propagatedSpan` reads it
+ * back when an access log or span export wants it).
  */
-export function propagateTrace(
-  headers: IncomingHttpHeaders,
-  sampleRate: number,
-  random: () => number,
-  keep: boolean,
-): TraceSpan | undefined {
+export function propagateTrace(headers: IncomingHttpHeaders, sampleRate: number, random: () => number): void {
   const incoming = incomingTrace(headers);
   const spanId = randomHex(16);
   let traceId: string;
@@ -158,6 +154,22 @@ export function propagateTrace(
   headers['x-b3-spanid'] = spanId;
   headers['x-b3-sampled'] = sampled ? '1' : '0';
   if (!header(headers, 'x-request-id')) headers['x-request-id'] = randomUUID();
-  if (!keep) return undefined;
-  return { traceId, spanId, parentSpanId: incoming?.parentSpanId, sampled };
+}
+
+/**
+ * The span `propagateTrace` wrote into `headers` (its B3 headers name the
+ * trace, this hop's span, the caller's span and the sampling decision);
+ * undefined when the headers carry none.
+ */
+export function propagatedSpan(headers: IncomingHttpHeaders): TraceSpan | undefined {
+  const traceId = headers['x-b3-traceid'];
+  const spanId = headers['x-b3-spanid'];
+  if (typeof traceId !== 'string' || typeof spanId !== 'string') return undefined;
+  const parent = headers['x-b3-parentspanid'];
+  return {
+    traceId,
+    spanId,
+    parentSpanId: typeof parent === 'string' ? parent : undefined,
+    sampled: headers['x-b3-sampled'] === '1',
+  };
 }
