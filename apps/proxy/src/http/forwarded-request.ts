@@ -11,6 +11,12 @@
 import type { ForwardAction, RetryPolicyConfig } from '../config/route-action-config.ts';
 import { UpstreamTlsError } from '../tls/upstream-connector.ts';
 import type { UpstreamCluster } from '../upstream/cluster-manager.ts';
+import {
+  Deadline,
+  type DeadlineOwner,
+  type DeadlineQueue,
+  deadlineQueueFor,
+} from '../upstream/deadline-queue.ts';
 import { UpstreamError } from '../upstream/upstream-errors.ts';
 import type { UpstreamHandler, UpstreamRequest } from '../upstream/upstream-pool.ts';
 import { applyHeaderMutation } from './header-mutation.ts';
@@ -24,9 +30,11 @@ import { Attempt } from './upstream-attempt.ts';
 /** Bodies larger than this are streamed, never buffered, and so never retried (Envoy's default is 1 MiB). */
 export const BUFFER_LIMIT = 1024 * 1024;
 
-type Timer = ReturnType<typeof setTimeout>;
+/** Deadline kinds of a forwarded request (`onDeadline`). */
+const ROUTE_TIMEOUT = 0;
+const IDLE_TIMEOUT = 1;
 
-export class ForwardedRequest {
+export class ForwardedRequest implements DeadlineOwner {
   readonly stream: HttpStream;
   readonly action: ForwardAction;
   cluster: UpstreamCluster | undefined;
@@ -36,14 +44,22 @@ export class ForwardedRequest {
   private hash: number | undefined;
   /** A streamed body's copy for retries (unknown-length bodies only). */
   private replay: ReplayBuffer | undefined;
-  private routeTimer: Timer | undefined;
-  /** Stream idle timer (route idleTimeout, else the HCM's streamIdleTimeout); refreshed on upstream activity. */
-  idleTimer: Timer | undefined;
+  /** Route timeout, route idle timeout and per-try timeouts share the proxy's one deadline queue. */
+  readonly deadlines: DeadlineQueue;
+  private routeDeadline: Deadline | undefined;
+  /** Stream idle deadline (route idleTimeout, else the HCM's streamIdleTimeout); refreshed on upstream activity. */
+  idleDeadline: Deadline | undefined;
   current: Attempt | undefined;
 
   constructor(stream: HttpStream, action: ForwardAction) {
     this.stream = stream;
     this.action = action;
+    this.deadlines = deadlineQueueFor(stream.hcm.services);
+  }
+
+  /** Upstream activity (response headers, body bytes): pushes the stream idle deadline back. */
+  touch(): void {
+    if (this.idleDeadline) this.deadlines.refresh(this.idleDeadline);
   }
 
   start(): void {
@@ -86,10 +102,14 @@ export class ForwardedRequest {
     this.hash =
       this.action.hashPolicies.length > 0 ? requestHash(stream, this.action.hashPolicies) : undefined;
     if (this.action.timeoutMs > 0) {
-      this.routeTimer = services.setTimer(() => this.onRouteTimeout(), this.action.timeoutMs);
+      this.routeDeadline = new Deadline(this, ROUTE_TIMEOUT);
+      this.deadlines.arm(this.routeDeadline, this.action.timeoutMs);
     }
     const idleMs = this.action.idleTimeoutMs ?? stream.hcm.config.streamIdleTimeoutMs;
-    if (idleMs > 0) this.idleTimer = services.setTimer(() => this.onIdleTimeout(), idleMs);
+    if (idleMs > 0) {
+      this.idleDeadline = new Deadline(this, IDLE_TIMEOUT);
+      this.deadlines.arm(this.idleDeadline, idleMs);
+    }
     stream.onComplete(() => this.onStreamComplete());
     const base = {
       method: stream.method,
@@ -298,8 +318,13 @@ export class ForwardedRequest {
     }
   }
 
+  /** A deadline this request armed expired (route timeout or stream idle timeout). */
+  onDeadline(kind: number): void {
+    if (kind === ROUTE_TIMEOUT) this.onRouteTimeout();
+    else this.onIdleTimeout();
+  }
+
   private onRouteTimeout(): void {
-    this.routeTimer = undefined;
     this.cluster!.stats.upstream_rq_timeout++;
     const error = new UpstreamError('TIMEOUT', 'route timeout');
     const current = this.current;
@@ -310,7 +335,6 @@ export class ForwardedRequest {
 
   /** Envoy's stream idle timeout: 408 before a response started, else a reset; flag SI. */
   private onIdleTimeout(): void {
-    this.idleTimer = undefined;
     const current = this.current;
     this.current = undefined;
     current?.cancel(new UpstreamError('TIMEOUT', 'stream idle timeout'));
@@ -318,9 +342,8 @@ export class ForwardedRequest {
   }
 
   private onStreamComplete(): void {
-    const services = this.stream.hcm.services;
-    if (this.routeTimer) services.clearTimer(this.routeTimer);
-    if (this.idleTimer) services.clearTimer(this.idleTimer);
+    if (this.routeDeadline) this.deadlines.disarm(this.routeDeadline);
+    if (this.idleDeadline) this.deadlines.disarm(this.idleDeadline);
     const current = this.current;
     this.current = undefined;
     current?.cancel(new UpstreamError('CANCELLED', 'downstream went away'));

@@ -6,6 +6,7 @@
  * with backpressure.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
+import { Deadline, type DeadlineOwner } from '../upstream/deadline-queue.ts';
 import type { Host } from '../upstream/host-set.ts';
 import { UpstreamError } from '../upstream/upstream-errors.ts';
 import type { UpstreamControl, UpstreamHandler } from '../upstream/upstream-pool.ts';
@@ -13,10 +14,8 @@ import type { ForwardedRequest } from './forwarded-request.ts';
 import { HOP_BY_HOP } from './http-stream.ts';
 import { ResponseFlag } from './response-flags.ts';
 
-type Timer = ReturnType<typeof setTimeout>;
-
 /** One try against one host; the upstream handler of that try. */
-export class Attempt implements UpstreamHandler {
+export class Attempt implements UpstreamHandler, DeadlineOwner {
   private readonly forward: ForwardedRequest;
   private readonly host: Host;
   private readonly startTime: number;
@@ -24,7 +23,7 @@ export class Attempt implements UpstreamHandler {
   /** A retriable response whose body is drained and dropped. */
   private discard = false;
   private finished = false;
-  private tryTimer: Timer | undefined;
+  private tryDeadline: Deadline | undefined;
   private paused = false;
   private pending = true;
 
@@ -39,7 +38,10 @@ export class Attempt implements UpstreamHandler {
     stats.upstream_rq_active++;
     stats.upstream_rq_total++;
     const perTry = forward.stream.route?.retry?.perTryTimeoutMs ?? 0;
-    if (perTry > 0) this.tryTimer = services.setTimer(() => this.onTryTimeout(), perTry);
+    if (perTry > 0) {
+      this.tryDeadline = new Deadline(this, 0);
+      forward.deadlines.arm(this.tryDeadline, perTry);
+    }
   }
 
   /** The request got a connection: it no longer counts against max_pending_requests. */
@@ -53,7 +55,7 @@ export class Attempt implements UpstreamHandler {
     if (this.finished) return false;
     this.finished = true;
     this.onStart();
-    if (this.tryTimer) this.forward.stream.hcm.services.clearTimer(this.tryTimer);
+    if (this.tryDeadline) this.forward.deadlines.disarm(this.tryDeadline);
     this.host.active--;
     this.forward.cluster!.stats.upstream_rq_active--;
     if (this.forward.current === this) this.forward.current = undefined;
@@ -66,8 +68,8 @@ export class Attempt implements UpstreamHandler {
     this.control?.abort(error);
   }
 
-  private onTryTimeout(): void {
-    this.tryTimer = undefined;
+  /** The per-try timeout passed. */
+  onDeadline(): void {
     if (this.finished) return;
     const error = new UpstreamError('TIMEOUT', 'per-try timeout');
     this.forward.cluster!.stats.upstream_rq_timeout++;
@@ -95,7 +97,7 @@ export class Attempt implements UpstreamHandler {
     }
     stream.upstreamHost = this.host.key;
     stream.upstreamEndpoint = this.host.endpoint;
-    forward.idleTimer?.refresh();
+    forward.touch();
     const out: OutgoingHttpHeaders = {};
     for (const name in headers) {
       const value = headers[name];
@@ -107,7 +109,7 @@ export class Attempt implements UpstreamHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.finished || this.discard) return true;
-    this.forward.idleTimer?.refresh();
+    this.forward.touch();
     const stream = this.forward.stream;
     stream.bytesSent += chunk.length;
     if (stream.res.write(chunk)) return true;

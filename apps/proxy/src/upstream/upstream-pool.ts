@@ -125,13 +125,16 @@ class Http1Pool implements UpstreamPool {
 
   send(request: UpstreamRequest, handler: UpstreamHandler): UpstreamControl {
     const dispatchHandler = new Http1Dispatch(handler);
-    const headers: Record<string, string | string[]> = { ...request.headers, host: request.authority };
+    // undici takes a flat [name, value, ...] list as is; no per-request object copy.
+    const headers: Array<string | string[]> = ['host', request.authority];
+    const source = request.headers;
+    for (const name in source) headers.push(name, source[name]!);
     try {
       this.pool.dispatch(
         {
           method: request.method as Dispatcher.HttpMethod,
           path: request.path,
-          headers,
+          headers: headers as unknown as string[],
           body: request.body as Dispatcher.DispatchOptions['body'],
           headersTimeout: 0,
           bodyTimeout: 0,
