@@ -14,6 +14,7 @@ import {
   ProblemList,
   readBodies,
   readBody,
+  readBool,
   readDurationMs,
   readEnum,
   readInt,
@@ -81,6 +82,24 @@ export interface ClusterConfig {
    * let through instead of redirecting the proxy's call to its own pod IP).
    */
   readonly sourceAddress: string | undefined;
+  /** ORIGINAL_DST clusters: how the upstream host is chosen and how long unused hosts stay. */
+  readonly originalDst: OriginalDstConfig | undefined;
+}
+
+/**
+ * An ORIGINAL_DST cluster's settings (Cluster.originalDstLbConfig and
+ * cleanupInterval): the upstream host is the downstream connection's
+ * original destination, or the `httpHeaderName` header's `ip:port` when
+ * `useHttpHeader` is set and the header is present; `upstreamPortOverride`
+ * replaces the port either way.
+ */
+export interface OriginalDstConfig {
+  readonly useHttpHeader: boolean;
+  /** Lowercased; Envoy's default `x-envoy-original-dst-host`. */
+  readonly httpHeaderName: string;
+  readonly upstreamPortOverride: number | undefined;
+  /** Hosts not used for this long are removed with their pools (Envoy's default 5 s). */
+  readonly cleanupIntervalMs: number;
 }
 
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
@@ -168,6 +187,7 @@ export function compileCluster(body: Body): Compiled<ClusterConfig> {
   }
   // A STATIC cluster without loadAssignment is valid and empty (Istio's BlackHoleCluster): requests get 503 UH.
   const sourceAddress = compileSourceAddress(body, problems);
+  const originalDst = type === 'ORIGINAL_DST' ? compileOriginalDst(body, problems) : undefined;
 
   return problems.result({
     name,
@@ -187,7 +207,27 @@ export function compileCluster(body: Body): Compiled<ClusterConfig> {
     socketMatches,
     loadAssignment,
     sourceAddress,
+    originalDst,
   });
+}
+
+function compileOriginalDst(body: Body, problems: ProblemList): OriginalDstConfig {
+  const cleanupIntervalMs = readDurationMs(body, 'cleanupInterval', '', problems) ?? 5000;
+  if (cleanupIntervalMs === 0) problems.add('cleanupInterval', 'must be > 0');
+  const lb = readBody(body, 'originalDstLbConfig', '', problems);
+  const path = 'originalDstLbConfig';
+  const useHttpHeader = (lb && readBool(lb, 'useHttpHeader', path, problems)) ?? false;
+  const httpHeaderName = ((lb && readString(lb, 'httpHeaderName', path, problems)) || '').toLowerCase();
+  const upstreamPortOverride =
+    lb && readWrappedInt(lb, 'upstreamPortOverride', path, problems, { min: 1, max: 65535 });
+  if (lb?.metadataKey !== undefined && lb.metadataKey !== null)
+    problems.add(`${path}.metadataKey`, 'dynamic metadata overrides are not supported');
+  return {
+    useHttpHeader,
+    httpHeaderName: httpHeaderName || 'x-envoy-original-dst-host',
+    upstreamPortOverride: upstreamPortOverride ?? undefined,
+    cleanupIntervalMs: cleanupIntervalMs || 5000,
+  };
 }
 
 /** BindConfig.source_address is a SocketAddress (not an Address): `{address, portValue}`. */

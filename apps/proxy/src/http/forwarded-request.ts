@@ -17,6 +17,8 @@ import {
   type DeadlineQueue,
   deadlineQueueFor,
 } from '../upstream/deadline-queue.ts';
+import type { Host } from '../upstream/host-set.ts';
+import { originalDstTarget } from '../upstream/original-dst-host.ts';
 import { UpstreamError } from '../upstream/upstream-errors.ts';
 import type { UpstreamHandler, UpstreamRequest } from '../upstream/upstream-pool.ts';
 import { applyHeaderMutation } from './header-mutation.ts';
@@ -189,7 +191,7 @@ export class ForwardedRequest implements DeadlineOwner {
     for (const mirror of this.action.mirrors) {
       if (mirror.fraction < 1 && services.random() >= mirror.fraction) continue;
       const cluster = services.clusters.get(mirror.cluster);
-      const host = cluster?.hostSet.pick(this.hash);
+      const host = cluster && this.pickHost(cluster);
       if (!cluster || !host) continue;
       const colon = request.authority.lastIndexOf(':');
       const authority =
@@ -206,7 +208,7 @@ export class ForwardedRequest implements DeadlineOwner {
     if (stream.done) return;
     const cluster = this.cluster!;
     // A cluster removed by CDS since the first attempt takes no new attempts.
-    const host = cluster.closed ? undefined : cluster.hostSet.pick(this.hash);
+    const host = cluster.closed ? undefined : this.pickHost(cluster);
     if (!host) {
       stream.localReply(503, 'no healthy upstream', ResponseFlag.NoHealthyUpstream);
       return;
@@ -218,6 +220,15 @@ export class ForwardedRequest implements DeadlineOwner {
     const attempt = new Attempt(this, host);
     this.current = attempt;
     attempt.control = cluster.pool(host).send(request, attempt);
+  }
+
+  /** The cluster's load balancer pick, or for ORIGINAL_DST the request's original destination. */
+  private pickHost(cluster: UpstreamCluster): Host | undefined {
+    const originalDst = cluster.config.originalDst;
+    if (!originalDst) return cluster.hostSet.pick(this.hash);
+    const req = this.stream.req;
+    const target = originalDstTarget(originalDst, req.headers, req.socket);
+    return target && cluster.originalDstHost(target);
   }
 
   /**

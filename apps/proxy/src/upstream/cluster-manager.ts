@@ -5,11 +5,12 @@
  * is reused while the host stays; removed hosts' pools close gracefully,
  * letting in-flight requests finish).
  */
+import type { SocketAddress } from '../capture/original-dst.ts';
 import type { ClusterConfig } from '../config/cluster-config.ts';
 import type { EndpointsConfig } from '../config/endpoint-config.ts';
 import { chooseTransport } from '../config/transport-socket-config.ts';
 import { meshTlsConnect, SecureContexts } from '../tls/tls-runtime.ts';
-import { type Host, HostSet } from './host-set.ts';
+import { Host, HostSet } from './host-set.ts';
 import { createUnavailablePool, createUpstreamPool, type UpstreamPool } from './upstream-pool.ts';
 
 /** Counters of one cluster, Envoy's names (`upstream_rq_total`...). */
@@ -56,6 +57,9 @@ export class UpstreamCluster {
   closed = false;
   private endpoints: EndpointsConfig | undefined;
   private readonly pools = new Map<string, UpstreamPool>();
+  /** ORIGINAL_DST: hosts created on demand by destination (`address:port`). */
+  private readonly dynamicHosts = new Map<string, Host>();
+  private nextSweepAt = 0;
   private readonly manager: ClusterManager;
 
   constructor(config: ClusterConfig, manager: ClusterManager) {
@@ -98,7 +102,8 @@ export class UpstreamCluster {
     // A host whose transport-socket-match metadata changed gets a new pool.
     const gone = [...this.pools.keys()].filter((key) => {
       const host = this.hostSet.get(key);
-      return !host || matchBefore.get(key) !== JSON.stringify(host.endpoint.socketMatch);
+      if (!host) return !this.dynamicHosts.has(key);
+      return matchBefore.get(key) !== JSON.stringify(host.endpoint.socketMatch);
     });
     this.closePools(gone);
   }
@@ -131,6 +136,51 @@ export class UpstreamCluster {
       this.pools.set(host.key, pool);
     }
     return pool;
+  }
+
+  /**
+   * ORIGINAL_DST: the host for `destination`, created on first use (Envoy
+   * adds original-destination hosts on demand). Hosts with no request in
+   * flight and unused for the cluster's cleanupInterval are removed with
+   * their pools, swept lazily when a host is looked up.
+   */
+  originalDstHost(destination: SocketAddress): Host {
+    const now = this.manager.hostSetOptions.now();
+    const key = destination.host.includes(':')
+      ? `[${destination.host}]:${destination.port}`
+      : `${destination.host}:${destination.port}`;
+    if (now >= this.nextSweepAt) this.sweepDynamicHosts(now, key);
+    let host = this.dynamicHosts.get(key);
+    if (!host) {
+      host = new Host({
+        key,
+        address: destination.host,
+        port: destination.port,
+        health: 'HEALTHY',
+        weight: 1,
+        socketMatch: {},
+      });
+      this.dynamicHosts.set(key, host);
+    }
+    host.lastUsedAt = now;
+    return host;
+  }
+
+  /** ORIGINAL_DST hosts currently kept (tests, admin). */
+  get originalDstHostCount(): number {
+    return this.dynamicHosts.size;
+  }
+
+  private sweepDynamicHosts(now: number, keep: string): void {
+    const interval = this.config.originalDst?.cleanupIntervalMs ?? 5000;
+    this.nextSweepAt = now + interval;
+    const gone: string[] = [];
+    for (const [key, host] of this.dynamicHosts) {
+      if (key === keep || host.active > 0 || now - host.lastUsedAt < interval) continue;
+      this.dynamicHosts.delete(key);
+      gone.push(key);
+    }
+    this.closePools(gone);
   }
 
   /** Open upstream connections across hosts. */

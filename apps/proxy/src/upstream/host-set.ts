@@ -30,6 +30,8 @@ export class Host {
   ejectedUntil = 0;
   requestsTotal = 0;
   errorsTotal = 0;
+  /** Clock time of the last pick (ORIGINAL_DST hosts are removed after cleanupInterval unused). */
+  lastUsedAt = 0;
 
   constructor(endpoint: EndpointConfig) {
     this.key = endpoint.key;
