@@ -11,7 +11,7 @@
 export type { Debounce, DebounceOptions, DebounceTimers } from './cache/debounce.ts';
 export { createDebounce } from './cache/debounce.ts';
 export { composeResourceList, resourceListParts } from './cache/resource-list.ts';
-export type { Snapshot } from './cache/snapshot.ts';
+export type { ConsistencyOptions, Snapshot } from './cache/snapshot.ts';
 export { createSnapshot, SnapshotError } from './cache/snapshot.ts';
 export type { SnapshotCache } from './cache/snapshot-cache.ts';
 export { createSnapshotCache } from './cache/snapshot-cache.ts';

@@ -4,6 +4,7 @@ import {
   createSnapshotCache,
   ENDPOINT_TYPE_URL,
   type Resource,
+  SECRET_TYPE_URL,
   type Snapshot,
   type SnapshotCache,
 } from '@weft/xds';
@@ -32,11 +33,28 @@ function node(name: string, namespace: string, type = 'sidecar'): ProxyNode {
   return { id: `${type}~10.0.0.1~${name}.${namespace}~${namespace}.svc.cluster.local`, metadata: {} };
 }
 
+/** An SDS reference to `secret` over ADS, as a cluster's upstream TLS context carries it. */
+function tlsSocket(secret: string) {
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typedConfig: {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+      commonTlsContext: { tlsCertificateSdsSecretConfigs: [{ name: secret, sdsConfig: { ads: {} } }] },
+    },
+  };
+}
+
 function edsCluster(name: string, withEndpoints = true): Resource[] {
+  const sds = /^sds-(.+)$/.exec(name)?.[1];
   const cluster: Resource = {
     typeUrl: CLUSTER_TYPE_URL,
     name,
-    body: { name, type: 'EDS', edsClusterConfig: { edsConfig: { ads: {} } } },
+    body: {
+      name,
+      type: 'EDS',
+      edsClusterConfig: { edsConfig: { ads: {} } },
+      ...(sds ? { transportSocket: tlsSocket(sds) } : {}),
+    },
   };
   if (!withEndpoints) return [cluster];
   return [cluster, { typeUrl: ENDPOINT_TYPE_URL, name, body: { clusterName: name, endpoints: [] } }];
@@ -46,11 +64,13 @@ function edsCluster(name: string, withEndpoints = true): Resource[] {
  * A translator whose output is one EDS cluster per ServiceEntry in the proxy's
  * namespace; ServiceEntries named `broken-*` get no ClusterLoadAssignment,
  * `throw-*` make generation throw, `key-bug` the view key and `context-bug`
- * the push context. Counts generations.
+ * the push context; `sds-NAME` clusters refer to SDS secret NAME, and proxies
+ * resolve the secret `default` themselves. Counts generations.
  */
 function fakeTranslator() {
   const calls = { generate: 0 };
   const translator: Translator<FakeProxy, FakePush> = {
+    resolvedByProxy: { [SECRET_TYPE_URL]: new Set(['default']) },
     parseProxy: (n) => {
       const [type, , name] = n.id.split('~');
       if ((type !== 'sidecar' && type !== 'router') || !name?.includes('.')) {
@@ -221,6 +241,15 @@ describe('createPushOrchestrator', () => {
     expect(clusterNames(cache, n.id)).toEqual(['broken-a']);
     expect(orchestrator.proxies()[0]!.consistencyProblems).toEqual([
       'CDS "broken-a" refers to EDS "broken-a", which is missing',
+    ]);
+  });
+
+  it('does not count references to what proxies resolve themselves as problems, and still counts others', () => {
+    const { orchestrator } = setup([serviceEntry('sds-default'), serviceEntry('sds-other')]);
+    orchestrator.connect(node('p1', 'default'));
+    orchestrator.pushNow();
+    expect(orchestrator.proxies()[0]!.consistencyProblems).toEqual([
+      'CDS "sds-other" refers to SDS "other", which is missing',
     ]);
   });
 

@@ -47,6 +47,12 @@ export interface Translator<P extends TranslatedProxy, C extends { readonly vers
   generateResources(proxy: P, push: C): GeneratedResources;
   /** Proxies with equal keys get equal resources from one push context. */
   proxyViewKey(proxy: P, push: C): string;
+  /**
+   * Resource names every proxy resolves itself, never sent over xDS (Istio's
+   * SDS `default` and `ROOTCA` come from the proxy's own agent): references
+   * to them are not consistency problems.
+   */
+  readonly resolvedByProxy?: Partial<Record<TypeUrl, ReadonlySet<string>>>;
 }
 
 /** What one push did, for metrics and logs. */
@@ -169,12 +175,14 @@ export function createPushOrchestrator<P extends TranslatedProxy, C extends { re
   let pushMemo = new Map<string, Generation>();
   let pushCount = 0;
   const interner = createResourceInterner();
+  const consistency = { provided: translator.resolvedByProxy ?? {} };
 
   const generate = (entry: ProxyEntry<P>, context: C): Generation => {
     try {
       const { resources, warnings } = translator.generateResources(entry.proxy, context);
       const snapshot = createSnapshot(interner.intern(resources));
-      return { ok: true, snapshot, warnings, consistencyProblems: snapshot.consistencyCheck() };
+      const consistencyProblems = snapshot.consistencyCheck(consistency);
+      return { ok: true, snapshot, warnings, consistencyProblems };
     } catch (cause) {
       return { ok: false, error: errorText(cause) };
     }

@@ -30,10 +30,21 @@ export interface Snapshot {
   /**
    * Problems that would leave a proxy warming forever or routing to nothing:
    * every EDS cluster has its ClusterLoadAssignment, every listener using RDS
-   * its RouteConfiguration, every SDS reference its Secret. Empty when
-   * consistent. Messages name both resources.
+   * its RouteConfiguration, every SDS reference its Secret (unless
+   * `options.provided` names it). Empty when consistent. Messages name both
+   * resources.
    */
-  consistencyCheck(): string[];
+  consistencyCheck(options?: ConsistencyOptions): string[];
+}
+
+export interface ConsistencyOptions {
+  /**
+   * Names a proxy gets from elsewhere, per type, so references to them are
+   * not problems: Istio's sidecars resolve the SDS secrets `default` and
+   * `ROOTCA` from their own agent, never over xDS. Pass the same object each
+   * time: results of shared parts are reused while it is the same.
+   */
+  provided?: Partial<Record<TypeUrl, ReadonlySet<string>>>;
 }
 
 /**
@@ -135,7 +146,11 @@ interface PartReferences {
   readonly refs: readonly { readonly from: string; readonly ref: ResourceReference }[];
   /** The types its references point at: its problems depend on these maps only. */
   readonly targetTypes: readonly TypeUrl[];
-  last?: { targets: readonly (ReadonlyMap<string, Resource> | undefined)[]; problems: readonly string[] };
+  last?: {
+    targets: readonly (ReadonlyMap<string, Resource> | undefined)[];
+    provided: ConsistencyOptions['provided'];
+    problems: readonly string[];
+  };
 }
 
 const partReferences = new WeakMap<ReadonlyMap<string, Resource>, PartReferences>();
@@ -150,6 +165,7 @@ function partProblems(
   typeUrl: TypeUrl,
   part: ReadonlyMap<string, Resource>,
   byType: ReadonlyMap<TypeUrl, ReadonlyMap<string, Resource>>,
+  provided: ConsistencyOptions['provided'],
 ): readonly string[] {
   let known = partReferences.get(part);
   if (known === undefined) {
@@ -160,17 +176,24 @@ function partProblems(
     partReferences.set(part, known);
   }
   const targets = known.targetTypes.map((target) => byType.get(target));
-  if (known.last?.targets.every((map, i) => map === targets[i])) return known.last.problems;
+  const last = known.last;
+  if (
+    last !== undefined &&
+    last.provided === provided &&
+    last.targets.every((map, i) => map === targets[i])
+  ) {
+    return last.problems;
+  }
   const type = resourceType(typeUrl);
   const problems: string[] = [];
   for (const { from, ref } of known.refs) {
-    if (byType.get(ref.typeUrl)?.has(ref.name)) continue;
+    if (byType.get(ref.typeUrl)?.has(ref.name) || provided?.[ref.typeUrl]?.has(ref.name)) continue;
     const wanted = resourceType(ref.typeUrl).shortName;
     problems.push(
       `${type.shortName} ${JSON.stringify(from)} refers to ${wanted} ${JSON.stringify(ref.name)}, which is missing`,
     );
   }
-  known.last = { targets, problems };
+  known.last = { targets, provided, problems };
   return problems;
 }
 
@@ -197,10 +220,12 @@ export function createSnapshot(resources: Partial<Record<TypeUrl, readonly Resou
       const resource = byType.get(typeUrl)?.get(name);
       return resource ? resourceVersion(resource) : undefined;
     },
-    consistencyCheck() {
+    consistencyCheck(options = {}) {
       const problems: string[] = [];
       for (const [typeUrl, byName] of byType) {
-        for (const part of resourceMapParts(byName)) problems.push(...partProblems(typeUrl, part, byType));
+        for (const part of resourceMapParts(byName)) {
+          problems.push(...partProblems(typeUrl, part, byType, options.provided));
+        }
       }
       return problems;
     },
