@@ -3,7 +3,7 @@
  * time and resident memory from /proc.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export interface DiscoveryProcess {
@@ -40,6 +40,8 @@ export interface StartDiscoveryOptions {
   maxOldSpaceMb?: number;
   /** Directory for a V8 CPU profile (`--cpu-prof`), if wanted. */
   cpuProfDir?: string;
+  /** A file that gets weft-discovery's log lines after `ready`, if wanted. */
+  logFile?: string;
 }
 
 /** Starts the binary on ephemeral loopback ports and resolves once it logged `ready`. */
@@ -68,8 +70,13 @@ export function startDiscoveryProcess(options: StartDiscoveryOptions): Promise<D
     const tail: string[] = [];
     let ready = false;
     const lines = createInterface({ input: child.stderr! });
+    const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+    if (log) child.once('exit', () => log.end());
     lines.on('line', (line) => {
-      if (ready) return;
+      if (ready) {
+        log?.write(`${line}\n`);
+        return;
+      }
       tail.push(line);
       if (tail.length > 20) tail.shift();
       let parsed: { msg?: string; xdsAddress?: string; httpAddress?: string };

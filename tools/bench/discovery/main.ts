@@ -11,7 +11,8 @@
  *
  *   node --conditions=@weft/source tools/bench/discovery/main.ts [--services S]
  *     [--endpoints E] [--proxies N] [--namespaces K] [--mode sotw|delta|both]
- *     [--changes C] [--quick] [--matrix] [--cpu-prof DIR] [--max-old-space MB]
+ *     [--changes C] [--quick] [--matrix] [--cpu-prof DIR] [--load-cpu-prof DIR]
+ *     [--max-old-space MB] [--discovery-log FILE]
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -51,6 +52,8 @@ interface Options {
   matrix: boolean;
   debounceMs: number;
   cpuProfDir: string | undefined;
+  loadCpuProfDir: string | undefined;
+  discoveryLog: string | undefined;
   maxOldSpaceMb: number | undefined;
 }
 
@@ -65,6 +68,8 @@ function parseOptions(argv: readonly string[]): Options {
     matrix: false,
     debounceMs: 100,
     cpuProfDir: undefined,
+    loadCpuProfDir: undefined,
+    discoveryLog: undefined,
     maxOldSpaceMb: undefined,
   };
   const number = (flag: string, value: string | undefined): number => {
@@ -111,6 +116,16 @@ function parseOptions(argv: readonly string[]): Options {
         options.cpuProfDir = resolve(value);
         i++;
         break;
+      case '--load-cpu-prof':
+        if (!value) throw new Error('--load-cpu-prof: expected a directory');
+        options.loadCpuProfDir = resolve(value);
+        i++;
+        break;
+      case '--discovery-log':
+        if (!value) throw new Error('--discovery-log: expected a file');
+        options.discoveryLog = resolve(value);
+        i++;
+        break;
       case '--max-old-space':
         options.maxOldSpaceMb = number(flag, value);
         i++;
@@ -132,9 +147,10 @@ function parseOptions(argv: readonly string[]): Options {
 class Worker {
   readonly child: ChildProcess;
   private readonly waiters: { match: (m: ToParent) => boolean; resolve: (m: ToParent) => void }[] = [];
-  constructor(onMessage: (m: ToParent) => void) {
+  constructor(onMessage: (m: ToParent) => void, cpuProfDir: string | undefined) {
+    const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
     this.child = fork(join(HERE, 'client-worker.ts'), [], {
-      execArgv: ['--conditions=@weft/source', '--disable-warning=ExperimentalWarning'],
+      execArgv: ['--conditions=@weft/source', '--disable-warning=ExperimentalWarning', ...profile],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     children.add(this.child);
@@ -206,6 +222,7 @@ async function runScenario(
     debounceMs: options.debounceMs,
     ...(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {}),
     ...(options.maxOldSpaceMb ? { maxOldSpaceMb: options.maxOldSpaceMb } : {}),
+    ...(options.discoveryLog ? { logFile: options.discoveryLog } : {}),
   });
   const discoveryHandle = { kill: () => process.kill(discovery.pid, 'SIGKILL') };
   children.add(discoveryHandle);
@@ -225,7 +242,7 @@ async function runScenario(
         synced += 1;
         lastSyncAt = Math.max(lastSyncAt, m.at);
         if (synced === proxies) allSynced();
-      }),
+      }, options.loadCpuProfDir),
   );
   const share = (w: number) => ({
     from: Math.floor((w * proxies) / workerCount),
