@@ -12,7 +12,7 @@
  * depend on order or on how the set is split into parts, and the version of
  * a union of disjoint parts is computed from the parts' sums alone.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Resource } from '../resources/resource.ts';
 import { resourceVersion } from '../resources/resource.ts';
 
@@ -46,8 +46,7 @@ export function resourceListParts(list: readonly Resource[]): readonly (readonly
 function memberDigest(resource: Resource): SetDigest {
   let digest = memberDigests.get(resource);
   if (digest === undefined) {
-    const hash = createHash('sha256').update(resource.name).update('\0').update(resourceVersion(resource));
-    const bytes = hash.digest();
+    const bytes = hash('sha256', `${resource.name}\0${resourceVersion(resource)}`, 'buffer');
     digest = new Uint32Array(DIGEST_LANES);
     for (let lane = 0; lane < DIGEST_LANES; lane++) digest[lane] = bytes.readUInt32LE(lane * 4);
     memberDigests.set(resource, digest);

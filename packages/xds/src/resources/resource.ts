@@ -2,7 +2,7 @@
  * Resources: a type URL, a name and a body in protobufjs plain-object form,
  * and their encoded bytes, produced once per Resource object.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { loadEnvoyProtos } from '../protos/envoy-protos.ts';
 import { resourceType } from '../resource-types/index.ts';
 import type { TypeUrl } from '../type-urls.ts';
@@ -101,9 +101,11 @@ export function resourceVersion(resource: Resource): string {
 
 /** Short content hash used for versions. */
 export function hashBytes(...chunks: (Uint8Array | string)[]): string {
-  const hash = createHash('sha256');
-  for (const chunk of chunks) hash.update(chunk);
-  return hash.digest('base64url').slice(0, 16);
+  // One chunk (a resource's bytes, on every response a client decodes): the one-shot hash, without a Hash object.
+  if (chunks.length === 1) return hash('sha256', chunks[0] as Uint8Array | string, 'base64url').slice(0, 16);
+  const incremental = createHash('sha256');
+  for (const chunk of chunks) incremental.update(chunk);
+  return incremental.digest('base64url').slice(0, 16);
 }
 
 /**
