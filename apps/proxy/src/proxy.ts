@@ -36,7 +36,6 @@ import { ListenerWarmer, rdsNames } from './listeners/listener-warming.ts';
 import { sdsWithoutAgentProblems } from './security/sds-requirements.ts';
 import type { TcpProxyServices } from './tcp/tcp-proxy.ts';
 import { type AccessLogRecord, ProxyTelemetry } from './telemetry/proxy-telemetry.ts';
-import { withAppendedText } from './telemetry/series-histogram.ts';
 import { createSpanExport } from './telemetry/span-export.ts';
 import { localWorkload } from './telemetry/workload-identity.ts';
 import { SecureContexts } from './tls/tls-runtime.ts';
@@ -136,7 +135,7 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const logger = options.logger ?? createLogger({ name: 'weft-proxy' });
-  const baseMetrics = options.metrics ?? createMetrics({ serviceName: 'weft-proxy' });
+  const metrics = options.metrics ?? createMetrics({ serviceName: 'weft-proxy' });
   const local = localWorkload(options.node.metadata ?? {}, options.identityPrincipal);
   const spanExport =
     options.tracing &&
@@ -144,13 +143,12 @@ export async function startProxy(options: ProxyOptions): Promise<WeftProxy> {
       ...options.tracing,
       serviceName: local.app === 'unknown' ? local.workload : local.app,
     });
-  const telemetry = new ProxyTelemetry(baseMetrics, now, options.accessLog, {
+  const telemetry = new ProxyTelemetry(metrics, now, options.accessLog, {
     local,
     random,
     ...(options.traceSampleRate === undefined ? {} : { traceSampleRate: options.traceSampleRate }),
     ...(spanExport ? { spanExport } : {}),
   });
-  const metrics = withAppendedText(baseMetrics, () => telemetry.text());
   const state = new ConfigState(options.secrets ? undefined : sdsWithoutAgentProblems);
   const secureContexts = new SecureContexts(options.secrets);
   const clusters = new ClusterManager({ now, random, secureContexts });

@@ -14,5 +14,12 @@ it('is importable by name from its build output', () => {
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   const { url, exports } = JSON.parse(out);
   expect(url).toMatch(/\/packages\/telemetry\/dist\/index\.js$/);
-  expect(exports).toEqual(['createLogger', 'createMetrics', 'parseLogLevel']);
+  expect(exports).toEqual([
+    'SeriesCounter',
+    'SeriesHistogram',
+    'createLogger',
+    'createMetrics',
+    'labelText',
+    'parseLogLevel',
+  ]);
 });

@@ -13,12 +13,11 @@
  * cluster, endpoint and peer); under it, the series of one (response code,
  * flags, protocol, grpc status) is found by comparing a few fields, with no
  * string key or attribute object per request. Counters and histograms are
- * Weft's own series (series-counter.ts, series-histogram.ts), rendered as
- * Prometheus text by `text()` at scrape time; OpenTelemetry's SDK is not on
+ * @weft/telemetry's series families, rendered as Prometheus text by `text()`
+ * at scrape time; OpenTelemetry's SDK is not on
  * the request path.
  */
-import { type CounterSeries, SeriesCounter } from './series-counter.ts';
-import { type HistogramSeries, SeriesHistogram } from './series-histogram.ts';
+import { type CounterSeries, type HistogramSeries, SeriesCounter, SeriesHistogram } from '@weft/telemetry';
 import type { WorkloadLabels } from './workload-identity.ts';
 
 /** Envoy/Istio duration buckets (ms). */

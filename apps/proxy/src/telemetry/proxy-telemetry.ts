@@ -4,22 +4,20 @@
  * histogram, trace context propagation (trace-context.ts), and an optional
  * access log line in Envoy's vocabulary.
  *
- * The request path records into Weft's own series (series-counter.ts,
- * series-histogram.ts) found through request-series-cache.ts: a few Map
+ * The request path records into @weft/telemetry's series families (found
+ * through request-series-cache.ts): a few Map
  * lookups and additions per request, no attribute object, no string key;
  * everything renders as Prometheus text at scrape time (`text()`, appended
  * to the OpenTelemetry registry's output). Trace context lives in the
  * request's headers (trace-context.ts); a span object is read back from
  * them only when something wants it (access log, span export).
  */
-import type { MetricsRegistry } from '@weft/telemetry';
+import { type CounterSeries, type MetricsRegistry, SeriesCounter, SeriesHistogram } from '@weft/telemetry';
 import type { HttpStream } from '../http/http-stream.ts';
 import type { TcpSessionRecord } from '../tcp/tcp-proxy.ts';
 import { peerIdentityOf } from '../tls/tls-runtime.ts';
 import { IstioMetrics } from './istio-metrics.ts';
 import { RequestSeriesCache } from './request-series-cache.ts';
-import { type CounterSeries, SeriesCounter } from './series-counter.ts';
-import { SeriesHistogram } from './series-histogram.ts';
 import type { SpanExport } from './span-export.ts';
 import { propagatedSpan, propagateTrace } from './trace-context.ts';
 import {
@@ -105,12 +103,9 @@ export class ProxyTelemetry {
   private readonly readsSpans: boolean;
   private readonly spanExport: SpanExport | undefined;
 
-  /**
-   * `_metrics` is the process registry the proxy's text is appended to
-   * (`text()`); nothing is recorded through its meter.
-   */
+  /** Appends this proxy's metrics (`text()`) to `metrics`' scrape; nothing is recorded through its meter. */
   constructor(
-    _metrics: MetricsRegistry,
+    metrics: MetricsRegistry,
     now: () => number,
     accessLog?: (record: AccessLogRecord) => void,
     identity?: TelemetryIdentity,
@@ -123,6 +118,7 @@ export class ProxyTelemetry {
     this.accessLog = accessLog;
     this.readsSpans = accessLog !== undefined || this.spanExport !== undefined;
     this.now = now;
+    metrics.addText(() => this.text());
   }
 
   /** Flushes and stops span export (call on shutdown). */
@@ -130,7 +126,7 @@ export class ProxyTelemetry {
     return this.spanExport?.close() ?? Promise.resolve();
   }
 
-  /** Every request and TCP metric of this proxy as Prometheus text (appended to the registry's scrape). */
+  /** Every request and TCP metric of this proxy as Prometheus text (the registry appends it to its scrape). */
   text(): string {
     return (
       this.requests.render() +

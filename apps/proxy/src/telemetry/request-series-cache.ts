@@ -10,10 +10,9 @@
  * `MAX_CACHED` entries they are cleared and refill, which costs only the
  * label resolution again; the series themselves live in the metric families.
  */
+import type { CounterSeries, HistogramSeries, SeriesCounter, SeriesHistogram } from '@weft/telemetry';
 import type { PeerIdentity } from '../tls/tls-runtime.ts';
 import type { IstioMetrics, IstioRequestLabels } from './istio-metrics.ts';
-import type { CounterSeries, SeriesCounter } from './series-counter.ts';
-import type { HistogramSeries, SeriesHistogram } from './series-histogram.ts';
 import {
   clusterServiceHost,
   serviceLabels,
