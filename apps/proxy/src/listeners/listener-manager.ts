@@ -165,12 +165,10 @@ class ActiveListener implements ConnectionTarget {
       socket.off('data', onData);
       socket.off('end', onEnd);
       socket.pause();
-      const prefix = Buffer.concat(chunks, size);
-      if (result.kind === 'http2') {
-        this.dispatchHttp2(socket, prefix, selectFilterChain(config, port, result), config, port);
-        return;
-      }
-      if (size > 0) socket.unshift(prefix);
+      // The sniffed bytes go back into the socket's readable buffer. node:http reads them from
+      // there, and so do native consumers: a TLSSocket built on this socket and an HTTP/2
+      // session both drain a socket's buffered bytes into their native handle before reading it.
+      if (size > 0) socket.unshift(Buffer.concat(chunks, size));
       this.dispatch(socket, selectFilterChain(config, port, result), result, config, port);
     };
     const onData = (chunk: Buffer): void => {
@@ -219,30 +217,13 @@ class ActiveListener implements ConnectionTarget {
       proxyTcp(network, socket, this.manager.services);
       return;
     }
-    if (sniffed.kind === 'http2' || network.codecType === 'HTTP2') runtime.hcm!.handleHttp2(socket);
-    else runtime.hcm!.handleHttp1(socket);
-    socket.resume();
-  }
-
-  /** HTTP/2 after sniffing: the consumed preface is replayed through a JS stream (see ReplaySocket). */
-  private dispatchHttp2(
-    socket: Socket,
-    prefix: Buffer,
-    chain: FilterChainConfig | undefined,
-    config: ListenerConfig,
-    port: number,
-  ): void {
-    if (chain?.network.kind !== 'http' || this.config !== config) {
-      if (chain?.network.kind === 'tcp' && this.config === config) {
-        socket.unshift(prefix);
-        this.dispatch(socket, chain, NO_DATA, config, port);
-      } else socket.destroy();
-      return;
+    // node:http2 consumes the socket's handle natively (buffered bytes first); resuming the JS
+    // stream would hand those bytes to no one. node:http reads through the (paused) JS stream.
+    if (sniffed.kind === 'http2' || network.codecType === 'HTTP2') serveHttp2(runtime.hcm!, socket);
+    else {
+      runtime.hcm!.handleHttp1(socket);
+      socket.resume();
     }
-    const runtime = this.runtime(chain);
-    runtime.sockets.add(socket);
-    socket.once('close', () => runtime.sockets.delete(socket));
-    runtime.hcm!.handleHttp2(new ReplaySocket(socket, prefix));
   }
 
   private onConnectionAgain(socket: Socket, port: number): void {
@@ -253,6 +234,17 @@ class ActiveListener implements ConnectionTarget {
   close(): void {
     this.server.close();
   }
+}
+
+/**
+ * Hands a socket to node:http2, which reads its native handle (bytes still
+ * in the JS buffer first). The peer's FIN then reaches only the socket's JS
+ * side, as 'end': without half-open the socket ends and the session closes,
+ * as on a socket of http2's own server (listeners accept half-open for TCP).
+ */
+function serveHttp2(hcm: HttpConnectionManagerRuntime, socket: Socket): void {
+  socket.allowHalfOpen = false;
+  hcm.handleHttp2(socket);
 }
 
 /** All bound listeners by name. */
@@ -298,7 +290,6 @@ export class ListenerManager {
     const tlsConfig = chain.tls!;
     const network = chain.network;
     terminateTls(
-      new ReplaySocket(socket, Buffer.alloc(0)),
       socket,
       tlsConfig,
       this.secureContexts,
@@ -308,9 +299,10 @@ export class ListenerManager {
           return;
         }
         if (network.kind === 'tcp') proxyTcp(network, secure, this.services);
-        else if (secure.alpnProtocol === 'h2' || network.codecType === 'HTTP2') {
-          // node:http2 cannot take a TLS socket that itself wraps a JS stream (it reaches for a
-          // native handle); a plain Duplex over it makes http2 use its JS-stream path.
+        else if (secure.alpnProtocol === 'h2') serveHttp2(hcm!, secure);
+        else if (network.codecType === 'HTTP2') {
+          // An HTTP2 codec without h2 negotiated: node:http2 refuses a TLS socket whose ALPN is
+          // not h2, so it gets a plain Duplex over the TLS socket (carrying the peer identity).
           const stream = new ReplaySocket(secure, Buffer.alloc(0));
           setPeerIdentity(stream, peer);
           hcm!.handleHttp2(stream);
@@ -319,7 +311,6 @@ export class ListenerManager {
       (reason) =>
         this.options.onEvent?.({ type: 'tls-failed', listener, detail: `${chain.name}: ${reason}` }),
     );
-    socket.resume();
   }
 
   /** The address a listener is bound to (after overrides; port 0 resolved), or undefined. */

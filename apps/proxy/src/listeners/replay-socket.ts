@@ -1,9 +1,9 @@
 /**
- * A Duplex over a socket that first replays bytes already read from it.
- *
- * node:http2 reads a net.Socket's handle directly, so bytes consumed by
- * protocol sniffing and `unshift`ed back would be lost; handing it this
- * wrapper instead makes http2 use its JS-stream path, which sees them.
+ * A Duplex over a socket that first replays bytes already read from it, for
+ * a consumer that cannot take the socket itself: node:http2 refuses a TLS
+ * socket whose ALPN is not h2 (an HTTP2 codec without h2 negotiated).
+ * Everywhere else the proxy hands Node the socket itself, with sniffed bytes
+ * `unshift`ed back, so TLS and HTTP/2 run on the native handle.
  * Backpressure is preserved (the socket is paused while the reader is full).
  */
 import type { Socket } from 'node:net';

@@ -8,7 +8,7 @@
  * The verified peer identity is stored on the TLS socket (`peerIdentityOf`)
  * for routing, RBAC, XFCC, metrics and access logs.
  */
-import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { SecretProvider } from '../agent/secret-store.ts';
 import {
@@ -35,7 +35,7 @@ export interface PeerIdentity {
   readonly alpn: string | undefined;
   /** This proxy's own URI SAN on the connection (XFCC `By`). */
   readonly localUri: string | undefined;
-  /** Addresses of the raw connection (the TLS socket may wrap a JS stream). */
+  /** Addresses of the raw TCP connection under the TLS socket. */
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
   readonly localAddress: string | undefined;
@@ -121,19 +121,17 @@ export class SecureContexts {
 }
 
 /**
- * Terminates TLS on `socket` (bytes already sniffed must still be readable
- * from it). Calls `onSecure` with the decrypted stream once the handshake
- * and the peer checks pass; otherwise destroys the connection and reports
- * why through `onFail`.
+ * Terminates TLS on `socket` with Node's native TLS wrap (no JS stream in
+ * between). Bytes already read from the socket (a sniffed ClientHello) must
+ * be back in its readable buffer (`socket.unshift`): the TLSSocket
+ * constructor feeds a wrapped socket's buffered bytes to the TLS engine
+ * before it reads the socket's handle (`initRead` in Node's
+ * lib/_tls_wrap.js). Calls `onSecure` with the decrypted stream once the
+ * handshake and the peer checks pass; otherwise destroys the connection and
+ * reports why through `onFail`. Exactly one of the two is called, once.
  */
 export function terminateTls(
-  socket: Duplex,
-  raw: {
-    remoteAddress?: string | undefined;
-    remotePort?: number | undefined;
-    localAddress?: string | undefined;
-    localPort?: number | undefined;
-  },
+  socket: Socket,
   config: DownstreamTlsConfig,
   contexts: SecureContexts,
   onSecure: (secure: tls.TLSSocket, peer: PeerIdentity) => void,
@@ -167,8 +165,18 @@ export function terminateTls(
   const timer = setTimeout(() => fail('TLS handshake timed out'), HANDSHAKE_TIMEOUT_MS);
   timer.unref();
   secure.once('error', (error) => fail(`TLS handshake failed: ${error.message}`));
+  // A handshake needs the peer's Finished, so its FIN before 'secure' ends the attempt. The FIN
+  // reaches the TLS socket, or the raw one when its JS stream had read it with the ClientHello.
+  const onEnd = (): void => fail('peer closed the connection during the TLS handshake');
+  secure.once('end', onEnd);
+  socket.once('end', onEnd);
   secure.once('secure', () => {
     clearTimeout(timer);
+    secure.off('end', onEnd);
+    socket.off('end', onEnd);
+    // As tls.Server does before 'secureConnection': node:http2 waits for 'secureConnect'
+    // (which a server socket never emits) while this is true.
+    (secure as unknown as { secureConnecting: boolean }).secureConnecting = false;
     const cert = secure.getPeerCertificate();
     const presented = cert !== undefined && Object.keys(cert).length > 0;
     if (config.requireClientCertificate && !presented) return fail('no client certificate');
@@ -191,10 +199,10 @@ export function terminateTls(
       sni: servername || undefined,
       alpn: secure.alpnProtocol || undefined,
       localUri: contexts.secrets?.certificate()?.spiffeId,
-      remoteAddress: raw.remoteAddress,
-      remotePort: raw.remotePort,
-      localAddress: raw.localAddress,
-      localPort: raw.localPort,
+      remoteAddress: socket.remoteAddress,
+      remotePort: socket.remotePort,
+      localAddress: socket.localAddress,
+      localPort: socket.localPort,
     };
     setPeerIdentity(secure, identity);
     secure.removeAllListeners('error');

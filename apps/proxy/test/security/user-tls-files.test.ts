@@ -4,14 +4,18 @@
  * `validationContext.trustedCa` (a file) and a DNS SAN, presenting a client
  * certificate from files (MUTUAL); and a listener terminating TLS with a
  * server certificate from files. Real node:https peers on loopback,
- * certificates made with @weft/pki.
+ * certificates made with @weft/pki. The listener terminates TLS on the
+ * accepted socket itself after sniffing the ClientHello, so a ClientHello
+ * split over many TCP segments, and HTTP/2 by ALPN, are covered here too.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http2 from 'node:http2';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import { Duplex } from 'node:stream';
+import tls, { type TLSSocket } from 'node:tls';
 import { createSelfSignedRoot, generateKeyPair, signCertificate } from '@weft/pki';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +37,8 @@ let dir: string;
 let backend: https.Server;
 let proxy: WeftProxy;
 let rootPem: string;
+let relay: net.Server;
+const relayed = new Set<net.Socket>();
 const clientCertSubjects: string[] = [];
 
 async function leaf(root: { certPem: string; keyPem: string }, name: string) {
@@ -136,6 +142,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await new Promise((resolve) => relay?.close(resolve));
   await proxy?.close();
   await new Promise((resolve) => backend?.close(resolve));
   await rm(dir, { recursive: true, force: true });
@@ -190,3 +197,131 @@ describe('user TLS from PEM files', () => {
     expect(body).toEqual({ status: 200, san: 'DNS:gateway.internal', body: 'backend' });
   });
 });
+
+/**
+ * A TCP relay to `port` that sends the client's first chunk (the
+ * ClientHello) in `pieces` separate writes `pauseMs` apart, Nagle off, so
+ * the proxy reads it in several segments; everything after is piped.
+ */
+async function splittingRelay(port: number, pieces: number, pauseMs: number): Promise<number> {
+  relay = net.createServer((client) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    upstream.setNoDelay(true);
+    relayed.add(client).add(upstream);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.once('data', (first: Buffer) => {
+      client.pause();
+      const size = Math.ceil(first.length / pieces);
+      const writePiece = (offset: number): void => {
+        if (offset >= first.length) {
+          client.pipe(upstream);
+          upstream.pipe(client);
+          return;
+        }
+        upstream.write(first.subarray(offset, offset + size));
+        setTimeout(() => writePiece(offset + size), pauseMs);
+      };
+      writePiece(0);
+    });
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  return (relay.address() as AddressInfo).port;
+}
+
+function getOverHttp1(port: number): Promise<{ status: number; alpn: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        ca: rootPem,
+        servername: 'gateway.internal',
+        ALPNProtocols: ['http/1.1'],
+        agent: false,
+      },
+      (res) => {
+        const alpn = String((res.socket as TLSSocket).alpnProtocol);
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, alpn, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function getOverHttp2(port: number): Promise<{ status: number; alpn: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`https://127.0.0.1:${port}`, {
+      ca: rootPem,
+      servername: 'gateway.internal',
+    });
+    session.on('error', reject);
+    const stream = session.request({ ':path': '/' });
+    let status = 0;
+    let body = '';
+    stream.on('response', (headers) => {
+      status = Number(headers[':status']);
+    });
+    stream.on('data', (c) => {
+      body += c;
+    });
+    stream.on('end', () => {
+      const alpn = String(session.alpnProtocol);
+      session.close();
+      resolve({ status, alpn, body });
+    });
+    stream.on('error', reject);
+    stream.end();
+  });
+}
+
+describe('TLS termination on the accepted socket', () => {
+  it.each([
+    { name: 'HTTP/1.1', get: getOverHttp1, alpn: 'http/1.1' },
+    { name: 'HTTP/2 by ALPN', get: getOverHttp2, alpn: 'h2' },
+  ])('handshakes a ClientHello split over several TCP segments ($name)', async ({ get, alpn }) => {
+    const port = await splittingRelay(proxy.listenerAddress('gateway')!.port, 6, 15);
+    try {
+      expect(await get(port)).toEqual({ status: 200, alpn, body: 'backend' });
+    } finally {
+      for (const socket of relayed) socket.destroy();
+      await new Promise((resolve) => relay.close(resolve));
+    }
+  });
+
+  it('refuses at once a peer that closes its side right after its ClientHello', async () => {
+    const hello = await clientHello('gateway.internal');
+    const port = proxy.listenerAddress('gateway')!.port;
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      const raw = net.connect(port, '127.0.0.1', () => raw.end(hello));
+      raw.resume(); // the ServerHello may come before the proxy sees the FIN
+      raw.on('error', () => resolve());
+      raw.on('close', () => resolve());
+    });
+    // Without the check the half-closed connection would wait for the 10 s handshake timeout.
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+/** The bytes of a real ClientHello for `servername` (Node's TLS client writing into a capture). */
+async function clientHello(servername: string): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const capture = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        resolve(chunk);
+        callback();
+        setImmediate(() => secure.destroy());
+      },
+    });
+    const secure = tls.connect({ socket: capture, servername });
+    secure.on('error', () => {});
+  });
+}
