@@ -180,7 +180,7 @@ export class IstioMetrics {
   );
   private readonly requestBytes = new SeriesHistogram(
     'istio_request_bytes',
-    'Request body size (Content-Length; 0 for chunked bodies)',
+    'Request body bytes (Content-Length when the body was not counted)',
     BYTE_BUCKETS,
   );
   private readonly responseBytes = new SeriesHistogram(

@@ -27,6 +27,9 @@ interface StreamSpec {
   readonly grpc?: boolean;
   readonly bytesSent?: number;
   readonly startTime?: number;
+  /** What the request path reports (RequestPathReport). */
+  readonly grpcStatus?: string;
+  readonly bytesReceived?: number;
 }
 
 /** The fields of a finished HttpStream telemetry reads. */
@@ -48,6 +51,8 @@ function finishedStream(spec: StreamSpec = {}): HttpStream {
     bytesSent: spec.bytesSent ?? 100,
     attempts: 1,
     flagsText: () => spec.flags ?? '-',
+    ...(spec.grpcStatus === undefined ? {} : { grpcStatus: spec.grpcStatus }),
+    ...(spec.bytesReceived === undefined ? {} : { bytesReceived: spec.bytesReceived }),
   } as unknown as HttpStream;
 }
 
@@ -220,6 +225,39 @@ describe('ProxyTelemetry request metrics', () => {
     expect(
       value(samples(text, 'istio_requests_total', { response_code: '503', response_flags: 'UO' })[0]),
     ).toBe(1);
+  });
+});
+
+describe('ProxyTelemetry request path reports', () => {
+  it.each([
+    { name: 'a gRPC status from trailers', spec: { grpc: true, grpcStatus: '14' }, grpc: '14' },
+    { name: 'a gRPC request before the request path reports one', spec: { grpc: true }, grpc: '' },
+    { name: 'an HTTP request (never a gRPC status)', spec: { grpcStatus: '0' }, grpc: '' },
+  ])('labels grpc_response_status for $name', ({ spec, grpc }) => {
+    const t = telemetry();
+    serve(t, spec);
+    expect(samples(t.text(), 'istio_requests_total', { grpc_response_status: grpc })).toHaveLength(1);
+  });
+
+  it.each([
+    { name: 'counted body bytes (a chunked body)', spec: { bytesReceived: 5000 }, bytes: 5000 },
+    {
+      name: 'Content-Length when nothing was counted',
+      spec: { headers: { 'content-length': '42' } },
+      bytes: 42,
+    },
+    {
+      name: 'counted bytes over Content-Length',
+      spec: { headers: { 'content-length': '42' }, bytesReceived: 40 },
+      bytes: 40,
+    },
+    { name: 'a malformed Content-Length', spec: { headers: { 'content-length': 'x' } }, bytes: 0 },
+  ])('sizes the request from $name', ({ spec, bytes }) => {
+    const records: AccessLogRecord[] = [];
+    const t = telemetry({ accessLog: (r) => records.push(r) });
+    serve(t, spec);
+    expect(value(samples(t.text(), 'istio_request_bytes_sum')[0])).toBe(bytes);
+    expect(records[0]?.bytes_received).toBe(bytes);
   });
 });
 

@@ -45,7 +45,7 @@ export interface AccessLogRecord {
   readonly authority: string;
   readonly attempts: number;
   readonly listener: string;
-  /** Request body bytes (Content-Length; 0 when chunked). */
+  /** Request body bytes: as counted by the request path when it reports them (`RequestPathReport`), else Content-Length (0 when chunked). */
   readonly bytes_received: number;
   /** The verified downstream peer's SPIFFE ID (mTLS), else `-`. */
   readonly downstream_peer_principal: string;
@@ -55,6 +55,27 @@ export interface AccessLogRecord {
   readonly span_id: string;
   readonly parent_span_id: string;
   readonly request_id: string;
+}
+
+/**
+ * What the request path reports on a stream beyond the fields telemetry
+ * reads today; each is used when the stream carries it:
+ * - `grpcStatus`: the response's grpc-status (upstream trailers, the headers
+ *   of a trailers-only response, or a local reply's mapped status) for
+ *   Istio's `grpc_response_status`; '' until then.
+ * - `bytesReceived`: request body bytes as they flowed downstream -> upstream
+ *   (chunked and HTTP/2 bodies included); until then the Content-Length.
+ */
+export interface RequestPathReport {
+  readonly grpcStatus?: string;
+  readonly bytesReceived?: number;
+}
+
+/** A Content-Length header's value, 0 when absent or malformed. */
+function contentLength(value: string | string[] | undefined): number {
+  if (typeof value !== 'string') return 0;
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
 }
 
 /** What the proxy knows of itself for telemetry, and how it samples traces. */
@@ -155,10 +176,11 @@ export class ProxyTelemetry {
     const labels = inbound
       ? this.series.inboundLabels(stream.authority, peer)
       : this.series.outbound(cluster, upstreamWorkload, stream.authority);
-    // The upstream's grpc-status travels in trailers the proxy passes through unread.
-    const series = labels.series(status, flags, stream.isGrpc ? 'grpc' : 'http', '');
-    const contentLength = stream.req.headers['content-length'];
-    const requestBytes = contentLength === undefined ? 0 : Number(contentLength) || 0;
+    const reported = stream as HttpStream & RequestPathReport;
+    const series = stream.isGrpc
+      ? labels.series(status, flags, 'grpc', reported.grpcStatus ?? '')
+      : labels.series(status, flags, 'http', '');
+    const requestBytes = reported.bytesReceived ?? contentLength(stream.req.headers['content-length']);
     this.istio.observe(series, durationMs, requestBytes, stream.bytesSent);
     if (!this.readsSpans) return;
     const span = propagatedSpan(stream.req.headers);
