@@ -226,6 +226,7 @@ async function runScenario(
   });
   const discoveryHandle = { kill: () => process.kill(discovery.pid, 'SIGKILL') };
   children.add(discoveryHandle);
+  const memory = watchMemory(discovery.httpAddress);
   const specs = proxySpecs(proxies, shape);
   const workerCount = Math.min(MAX_WORKERS, Math.ceil(proxies / PROXIES_PER_WORKER));
   let synced = 0;
@@ -382,6 +383,7 @@ async function runScenario(
     result.loadCpuSeconds = reports.reduce((n, r) => n + r.cpuSeconds, 0);
     return result;
   } finally {
+    result.notes.push(memory.stop());
     result.peakRssMb = discovery.memory().peakRss / 2 ** 20;
     result.discoveryCpuSeconds = discovery.cpuSeconds();
     for (const w of workers) {
@@ -394,6 +396,44 @@ async function runScenario(
     children.delete(discoveryHandle);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** weft-discovery's `/debug/memory` fields whose peaks are reported. */
+const MEMORY_FIELDS = ['heapUsed', 'heapTotal', 'external', 'arrayBuffers'] as const;
+
+/**
+ * Polls weft-discovery's `/debug/memory` every 250 ms; `stop` ends polling
+ * and describes the peaks (what the peak RSS is made of).
+ */
+function watchMemory(httpAddress: string): { stop(): string } {
+  const peaks = new Map<string, number>();
+  let polling = false;
+  const poll = async (): Promise<void> => {
+    if (polling) return;
+    polling = true;
+    try {
+      const response = await fetch(`http://${httpAddress}/debug/memory`);
+      const body = (await response.json()) as Record<string, number> & {
+        xdsWrites?: { inFlightBytes: number; waitingWrites: number };
+      };
+      const sample: [string, number][] = MEMORY_FIELDS.map((f) => [f, body[f] ?? 0]);
+      sample.push(['xdsInFlight', body.xdsWrites?.inFlightBytes ?? 0]);
+      sample.push(['xdsWaiting', body.xdsWrites?.waitingWrites ?? 0]);
+      for (const [field, value] of sample) peaks.set(field, Math.max(peaks.get(field) ?? 0, value));
+    } catch {
+      // weft-discovery busy or stopping: the next poll tries again.
+    } finally {
+      polling = false;
+    }
+  };
+  const timer = setInterval(() => void poll(), 250);
+  const mb = (field: string) => `${((peaks.get(field) ?? 0) / 2 ** 20).toFixed(0)} MB`;
+  return {
+    stop() {
+      clearInterval(timer);
+      return `peaks of weft-discovery /debug/memory (sampled every 250 ms): ${MEMORY_FIELDS.map((f) => `${f} ${mb(f)}`).join(', ')}, xDS response bytes in flight ${mb('xdsInFlight')}, responses waiting ${peaks.get('xdsWaiting') ?? 0}`;
+    },
+  };
 }
 
 /** Child processes alive now, ended if the benchmark itself is interrupted. */

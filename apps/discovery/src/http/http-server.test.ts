@@ -17,6 +17,7 @@ function endpoints(overrides: Partial<DebugEndpoints> = {}): DebugEndpoints {
         ? { ok: true, dump: { nodeId: proxyId } }
         : { ok: false, message: 'no proxy' },
     configProblems: () => ({ total: 0, sources: [] }),
+    memory: () => ({ rss: 1024 }),
     ...overrides,
   };
 }
@@ -41,6 +42,7 @@ describe('createHttpServer', () => {
     ['/debug/config_dump?proxyID=other', 404, { error: 'no proxy' }],
     ['/debug/config_dump', 400, { error: 'query parameter proxyID is required (node id or name.namespace)' }],
     ['/debug/config_problems', 200, { total: 0, sources: [] }],
+    ['/debug/memory', 200, { rss: 1024 }],
   ])('GET %s answers %i with JSON', async (path, status, body) => {
     const base = await serve(endpoints());
     const response = await fetch(`${base}${path}`);

@@ -26,6 +26,8 @@ export interface DebugEndpoints {
   configDump(proxyId: string): ConfigDumpResult;
   /** `/debug/config_problems`: the problems of every config source, as JSON. */
   configProblems(): unknown;
+  /** `/debug/memory`: the process's memory and the xDS write queue, as JSON. */
+  memory(): unknown;
 }
 
 /** The paths served, with one line each for the index at `/debug`. */
@@ -35,6 +37,8 @@ export const HTTP_ENDPOINTS: Readonly<Record<string, string>> = {
   '/debug/syncz': 'each connected proxy: type, sent and acked version per type, last NACK',
   '/debug/config_dump?proxyID=ID': 'the resources the proxy gets, as JSON (ID: node id or name.namespace)',
   '/debug/config_problems': 'config objects rejected by validation, with file:line and field path',
+  '/debug/memory':
+    'process memory in bytes (rss, V8 heap, external, array buffers) and xDS response bytes in flight',
 };
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -85,6 +89,9 @@ function route(endpoints: DebugEndpoints, req: IncomingMessage, res: ServerRespo
     }
     case '/debug/config_problems':
       sendJson(res, 200, endpoints.configProblems());
+      return;
+    case '/debug/memory':
+      sendJson(res, 200, endpoints.memory());
       return;
     default:
       sendJson(res, 404, { error: `no endpoint ${url.pathname}`, endpoints: HTTP_ENDPOINTS });

@@ -9,6 +9,7 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getHeapStatistics } from 'node:v8';
 import * as grpc from '@grpc/grpc-js';
 import { type ConfigStore, createConfigStore, defaultMeshConfig, type MeshConfig } from '@weft/config';
 import { createLogger, createMetrics, type Logger, type MetricsRegistry } from '@weft/telemetry';
@@ -230,6 +231,11 @@ export async function startDiscoveryServer<P extends TranslatedProxy, C extends 
         return { ok: true, dump: buildConfigDump(nodeId, pushVersion, snapshot) };
       },
       configProblems: () => buildConfigProblems(sources),
+      memory: () => ({
+        ...process.memoryUsage(),
+        heapLimit: getHeapStatistics().heap_size_limit,
+        xdsWrites: ads.writeStatus(),
+      }),
     },
     log.child({ component: 'http' }),
   );

@@ -114,6 +114,11 @@ export interface AdsServer {
   syncStatus(): readonly ProxySyncStatus[];
   /** Nodes with an open stream (one entry per stream). */
   connectedNodes(): readonly NodeInfo[];
+  /**
+   * The write budget (`maxInFlightBytes`) now: response bytes started and not
+   * yet handed to their connections, and responses waiting for room.
+   */
+  writeStatus(): { inFlightBytes: number; waitingWrites: number };
   /** Ends every open stream (status UNAVAILABLE) and stops watching the cache. Safe to repeat. */
   close(): void;
 }

@@ -66,6 +66,10 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
       }
       return out;
     },
+    writeStatus: () => ({
+      inFlightBytes: registry.budget.inFlightBytes(),
+      waitingWrites: registry.budget.waitingWrites(),
+    }),
     close() {
       closed = true;
       for (const handle of [...streams]) handle.close();
