@@ -231,6 +231,7 @@ async function runScenario(
   const workerCount = Math.min(MAX_WORKERS, Math.ceil(proxies / PROXIES_PER_WORKER));
   let synced = 0;
   let lastSyncAt = 0;
+  const syncTimes: number[] = [];
   let allSynced: () => void = () => {};
   const syncDone = new Promise<void>((r) => {
     allSynced = r;
@@ -241,6 +242,7 @@ async function runScenario(
       new Worker((m) => {
         if (m.kind !== 'synced') return;
         synced += 1;
+        syncTimes.push(m.at);
         lastSyncAt = Math.max(lastSyncAt, m.at);
         if (synced === proxies) allSynced();
       }, options.loadCpuProfDir),
@@ -294,6 +296,10 @@ async function runScenario(
       return result;
     }
     result.initialSyncSeconds = (lastSyncAt - started) / 1000;
+    const syncSeconds = syncTimes.map((at) => (at - started) / 1000);
+    result.notes.push(
+      `initial sync per proxy: p10 ${percentile(syncSeconds, 10).toFixed(2)} s, p50 ${percentile(syncSeconds, 50).toFixed(2)} s, p90 ${percentile(syncSeconds, 90).toFixed(2)} s, last ${result.initialSyncSeconds.toFixed(2)} s`,
+    );
 
     const measure = async (
       id: number,
