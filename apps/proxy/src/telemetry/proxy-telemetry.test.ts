@@ -4,6 +4,7 @@ import type { HttpStream } from '../http/http-stream.ts';
 import type { TcpSessionRecord } from '../tcp/tcp-proxy.ts';
 import { type AccessLogRecord, ProxyTelemetry } from './proxy-telemetry.ts';
 import { MAX_CACHED } from './request-series-cache.ts';
+import type { FinishedRequest, SpanExport } from './span-export.ts';
 import type { WorkloadLabels } from './workload-identity.ts';
 
 const PEER = Symbol.for('weft.peerIdentity');
@@ -280,6 +281,36 @@ describe('ProxyTelemetry trace context and access log', () => {
       upstream_peer_workload: 'reviews-v1.default',
       response_code: 200,
       bytes_sent: 100,
+    });
+  });
+
+  it.each([
+    { name: 'a sampled request', flags: '01', exported: 1 },
+    { name: 'an unsampled request', flags: '00', exported: 0 },
+  ])('exports a span for $name only', ({ flags, exported }) => {
+    const spans: FinishedRequest[] = [];
+    const spanExport: SpanExport = { record: (r) => spans.push(r), close: async () => {} };
+    const t = new ProxyTelemetry(createMetrics({ serviceName: 'test' }), () => 9, undefined, {
+      local: LOCAL,
+      spanExport,
+    });
+    const stream = serve(t, {
+      headers: { traceparent: `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-${flags}` },
+      startTime: 2,
+    });
+    expect(spans).toHaveLength(exported);
+    if (exported === 0) return;
+    expect(spans[0]).toMatchObject({
+      span: {
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        spanId: stream.req.headers['x-b3-spanid'],
+        parentSpanId: '00f067aa0ba902b7',
+        sampled: true,
+      },
+      inbound: false,
+      name: 'reviews:9080/reviews/0',
+      startTimeMs: 2,
+      endTimeMs: 9,
     });
   });
 

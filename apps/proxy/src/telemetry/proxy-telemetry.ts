@@ -183,8 +183,11 @@ export class ProxyTelemetry {
     const requestBytes = reported.bytesReceived ?? contentLength(stream.req.headers['content-length']);
     this.istio.observe(series, durationMs, requestBytes, stream.bytesSent);
     if (!this.readsSpans) return;
+    // No span object for an unsampled request unless the access log prints its ids.
+    const exported = this.spanExport !== undefined && stream.req.headers['x-b3-sampled'] === '1';
+    if (!exported && !this.accessLog) return;
     const span = propagatedSpan(stream.req.headers);
-    if (span?.sampled && this.spanExport) {
+    if (exported && span && this.spanExport) {
       const path = stream.path.split('?')[0] ?? stream.path;
       this.spanExport.record({
         span,
