@@ -49,6 +49,26 @@ describe('createConfigStore', () => {
     expect(store.all()).toHaveLength(3);
   });
 
+  it('hands out copies: changing a returned list does not change the store', () => {
+    const { store } = recorder();
+    store.replaceAll('files', [rule('a'), rule('b')]);
+    store.all().pop();
+    store.list('DestinationRule').reverse();
+    expect(store.all().map((o) => o.metadata.name)).toEqual(['a', 'b']);
+    expect(store.list('DestinationRule').map((o) => o.metadata.name)).toEqual(['a', 'b']);
+  });
+
+  it('keeps the newest instance of unchanged content, silently', () => {
+    const { store, batches } = recorder();
+    const first = { ...rule('a'), source: { file: 'old.yaml', line: 1 } };
+    const moved = { ...rule('a'), source: { file: 'new.yaml', line: 7 } };
+    store.replaceAll('files', [first]);
+    store.replaceAll('files', [moved]);
+    store.replaceAll('files', [moved]);
+    expect(batches).toEqual([['add a']]);
+    expect(store.all()[0]?.source).toEqual({ file: 'new.yaml', line: 7 });
+  });
+
   it('replaceAll diffs against what the same source put before, in one batch', () => {
     const { store, batches } = recorder();
     store.replaceAll('files', [rule('a'), rule('b')]);
@@ -135,6 +155,7 @@ describe('createConfigStore under random operations', () => {
           store.all().map((o) => [o.metadata.name, (o.spec as { host: string }).host]),
         );
         expect(contents).toEqual(replay);
+        expect(store.list('DestinationRule').map((o) => o.metadata.name)).toEqual([...replay.keys()].sort());
         expect(store.revision).toBe(batches);
       }),
       { numRuns: 300 },

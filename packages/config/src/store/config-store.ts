@@ -8,8 +8,22 @@ export function configKey(kind: string, namespace: string, name: string): string
   return `${kind}/${namespace}/${name}`;
 }
 
+/** Keys of objects seen, so an object handed in again is not re-keyed (nor its key re-hashed). */
+const keys = new WeakMap<ConfigObject, string>();
+
 function keyOf(object: ConfigObject): string {
-  return configKey(object.kind, object.metadata.namespace, object.metadata.name);
+  let key = keys.get(object);
+  if (key === undefined) {
+    key = configKey(object.kind, object.metadata.namespace, object.metadata.name);
+    keys.set(object, key);
+  }
+  return key;
+}
+
+interface Entry {
+  object: ConfigObject;
+  owner: string | undefined;
+  pass: number;
 }
 
 /** Same content, wherever it was read from. */
@@ -21,10 +35,15 @@ function sameContent(a: ConfigObject, b: ConfigObject): boolean {
   );
 }
 
-function compareObjects(a: ConfigObject, b: ConfigObject): number {
-  const ka = `${a.metadata.namespace}/${a.metadata.name}`;
-  const kb = `${b.metadata.namespace}/${b.metadata.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+/** Objects sorted by kind, then `namespace/name` (each sort key built once). */
+function sortObjects(objects: Iterable<ConfigObject>): ConfigObject[] {
+  const keyed = [...objects].map((object) => ({
+    object,
+    kind: object.kind as string,
+    id: `${object.metadata.namespace}/${object.metadata.name}`,
+  }));
+  keyed.sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return keyed.map(({ object }) => object);
 }
 
 /**
@@ -33,34 +52,66 @@ function compareObjects(a: ConfigObject, b: ConfigObject): number {
  * after all have run, so it is not swallowed).
  */
 export function createConfigStore(): ConfigStore {
-  const objects = new Map<string, ConfigObject>();
   /**
-   * key -> the source that last wrote it (undefined: `apply`). A key belongs
-   * to its last writer, so `replaceAll` never deletes what another source or
-   * an `apply` wrote after it.
+   * key -> the object and the source that last wrote it (undefined:
+   * `apply`). A key belongs to its last writer, so `replaceAll` never
+   * deletes what another source or an `apply` wrote after it. `pass` marks
+   * the `replaceAll` call that last listed it.
    */
-  const owner = new Map<string, string | undefined>();
+  const entries = new Map<string, Entry>();
+  /** The keys each source owns, so `replaceAll` looks only at its own. */
+  const ownedBy = new Map<string, Set<string>>();
   const listeners = new Set<ConfigListener>();
   let revision = 0;
+  let passes = 0;
+  /** `all()` in order; dropped whenever an object is written. */
+  let sorted: ConfigObject[] | undefined;
 
-  function set(object: ConfigObject, events: ConfigEvent[], sourceId?: string): void {
-    const key = keyOf(object);
-    owner.set(key, sourceId);
-    const previous = objects.get(key);
-    if (previous && sameContent(previous, object)) {
-      objects.set(key, object);
+  function own(key: string, entry: Entry, sourceId: string | undefined): void {
+    if (entry.owner !== undefined) ownedBy.get(entry.owner)?.delete(key);
+    entry.owner = sourceId;
+    if (sourceId === undefined) return;
+    let owned = ownedBy.get(sourceId);
+    if (!owned) {
+      owned = new Set();
+      ownedBy.set(sourceId, owned);
+    }
+    owned.add(key);
+  }
+
+  function set(key: string, object: ConfigObject, events: ConfigEvent[], sourceId?: string, pass = 0): void {
+    const entry = entries.get(key);
+    if (!entry) {
+      const added: Entry = { object, owner: undefined, pass };
+      entries.set(key, added);
+      own(key, added, sourceId);
+      sorted = undefined;
+      events.push({ type: 'add', object });
       return;
     }
-    objects.set(key, object);
-    events.push(previous ? { type: 'update', object, previous } : { type: 'add', object });
+    entry.pass = pass;
+    if (entry.owner !== sourceId) own(key, entry, sourceId);
+    // The same object again (a source re-sending what it did not re-read) costs no comparison.
+    const previous = entry.object;
+    if (previous === object) return;
+    entry.object = object;
+    sorted = undefined;
+    if (sameContent(previous, object)) return;
+    events.push({ type: 'update', object, previous });
   }
 
   function remove(key: string, events: ConfigEvent[]): void {
-    const previous = objects.get(key);
-    if (!previous) return;
-    objects.delete(key);
-    owner.delete(key);
-    events.push({ type: 'delete', object: previous });
+    const entry = entries.get(key);
+    if (!entry) return;
+    entries.delete(key);
+    if (entry.owner !== undefined) ownedBy.get(entry.owner)?.delete(key);
+    sorted = undefined;
+    events.push({ type: 'delete', object: entry.object });
+  }
+
+  function all(): ConfigObject[] {
+    sorted ??= sortObjects([...entries.values()].map((entry) => entry.object));
+    return sorted;
   }
 
   function publish(events: ConfigEvent[]): void {
@@ -80,24 +131,22 @@ export function createConfigStore(): ConfigStore {
 
   return {
     get<K extends Kind>(kind: K, namespace: string, name: string) {
-      return objects.get(configKey(kind, namespace, name)) as ConfigObject<K> | undefined;
+      return entries.get(configKey(kind, namespace, name))?.object as ConfigObject<K> | undefined;
     },
     list<K extends Kind>(kind: K, namespace?: string) {
-      return [...objects.values()]
-        .filter((o) => o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace))
-        .sort(compareObjects) as ConfigObject<K>[];
+      return all().filter(
+        (o) => o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace),
+      ) as ConfigObject<K>[];
     },
     all() {
-      return [...objects.values()].sort((a, b) =>
-        a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : compareObjects(a, b),
-      );
+      return all().slice();
     },
     get revision() {
       return revision;
     },
     apply(object) {
       const events: ConfigEvent[] = [];
-      set(object, events);
+      set(keyOf(object), object, events);
       publish(events);
     },
     delete(kind, namespace, name) {
@@ -107,15 +156,16 @@ export function createConfigStore(): ConfigStore {
     },
     replaceAll(sourceId, next) {
       const events: ConfigEvent[] = [];
-      const owned = [...owner].filter(([, by]) => by === sourceId).map(([key]) => key);
-      const nextKeys = new Set<string>();
+      const pass = ++passes;
+      const owned = [...(ownedBy.get(sourceId) ?? [])];
       for (const object of next) {
         const key = keyOf(object);
-        if (nextKeys.has(key)) continue;
-        nextKeys.add(key);
-        set(object, events, sourceId);
+        const entry = entries.get(key);
+        // Within `next` the first object of a key wins.
+        if (entry?.pass === pass) continue;
+        set(key, object, events, sourceId, pass);
       }
-      for (const key of owned) if (!nextKeys.has(key)) remove(key, events);
+      for (const key of owned) if (entries.get(key)?.pass !== pass) remove(key, events);
       publish(events);
     },
     onChange(listener) {

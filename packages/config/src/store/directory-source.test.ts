@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatProblem, type Problem } from '../validation/problem.ts';
 import { createConfigStore } from './config-store.ts';
-import { createDirectorySource, mergeFileObjects } from './directory-source.ts';
+import { type DirectoryIo, defaultDirectoryIo } from './directory-files.ts';
+import { createDirectorySource } from './directory-source.ts';
 import type { ConfigStore, DirectorySource } from './store-types.ts';
 
 const rule = (name: string, host = name) =>
@@ -106,35 +107,52 @@ describe('createDirectorySource', () => {
     expect(hosts()).toEqual(['a=a']);
     await watched.stop();
   });
-});
 
-describe('mergeFileObjects', () => {
-  const object = (name: string, host: string) => ({
-    apiVersion: 'networking.istio.io/v1',
-    kind: 'DestinationRule' as const,
-    metadata: { name, namespace: 'default' },
-    spec: { host },
+  it('re-reads and re-parses only the file the watcher named', async () => {
+    for (const name of ['a', 'b', 'c']) await writeFile(join(dir, `${name}.yaml`), rule(name));
+    const parsed: string[] = [];
+    const io: DirectoryIo = {
+      readFile: defaultDirectoryIo.readFile,
+      parse: (text, file) => {
+        parsed.push(file.slice(dir.length + 1));
+        return defaultDirectoryIo.parse(text, file);
+      },
+    };
+    const counted = createDirectorySource({ dir, store, debounceMs: 10 }, io);
+    await counted.start();
+    expect(parsed).toEqual(['a.yaml', 'b.yaml', 'c.yaml']);
+    parsed.length = 0;
+    const revision = store.revision;
+
+    // As editors and the discovery benchmark write: a temporary file renamed over the old one.
+    await writeFile(join(dir, 'b.yaml.tmp'), rule('b', 'b2'));
+    await rename(join(dir, 'b.yaml.tmp'), join(dir, 'b.yaml'));
+    await eventually(() => expect(hosts()).toEqual(['a=a', 'b=b2', 'c=c']));
+    expect(parsed).toEqual(['b.yaml']);
+    expect(store.revision).toBe(revision + 1);
+    await counted.stop();
   });
-  const id = (name: string) => ({ kind: 'DestinationRule', namespace: 'default', name });
 
-  it.each([
-    [
-      'a complete read drops vanished objects',
-      { objects: [object('a', '2')], rejected: [], incomplete: false },
-      ['a=2'],
-    ],
-    [
-      'a rejected object keeps its last good version',
-      { objects: [], rejected: [id('b')], incomplete: false },
-      ['b=1'],
-    ],
-    [
-      'an incomplete read keeps everything not re-read',
-      { objects: [object('a', '2')], rejected: [], incomplete: true },
-      ['a=2', 'b=1'],
-    ],
-  ])('%s', (_name, parsed, expected) => {
-    const merged = mergeFileObjects([object('a', '1'), object('b', '1')], parsed);
-    expect(merged.map((o) => `${o.metadata.name}=${(o.spec as { host: string }).host}`)).toEqual(expected);
+  it('takes in a burst of new files, parsing only those files', async () => {
+    await writeFile(join(dir, 'first.yaml'), rule('first'));
+    const parsed: string[] = [];
+    const io: DirectoryIo = {
+      readFile: defaultDirectoryIo.readFile,
+      parse: (text, file) => {
+        parsed.push(file.slice(dir.length + 1));
+        return defaultDirectoryIo.parse(text, file);
+      },
+    };
+    const counted = createDirectorySource({ dir, store, debounceMs: 20 }, io);
+    await counted.start();
+    parsed.length = 0;
+    const names = Array.from({ length: 200 }, (_, i) => `r${String(i).padStart(3, '0')}`);
+    await mkdir(join(dir, 'burst'));
+    await Promise.all(names.map((name) => writeFile(join(dir, 'burst', `${name}.yaml`), rule(name))));
+    await eventually(() => expect(store.list('DestinationRule')).toHaveLength(201));
+    // A file caught half-written by one reload is parsed again by the next, so count distinct files.
+    expect([...new Set(parsed)].sort()).toEqual(names.map((name) => `burst/${name}.yaml`));
+    expect(counted.problems()).toEqual([]);
+    await counted.stop();
   });
 });

@@ -2,13 +2,10 @@
  * A directory of Istio YAML feeding a ConfigStore, reloaded when files change.
  */
 import { type FSWatcher, watch } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { listYamlFiles } from '../loading/load-config-paths.ts';
-import { parseConfigYamlDetailed } from '../loading/parse-config-yaml.ts';
-import type { ConfigObject } from '../resources/resource-types.ts';
+import { stat } from 'node:fs/promises';
 import type { Problem } from '../validation/problem.ts';
 import { validateReferences } from '../validation/validate-references.ts';
-import { configKey } from './config-store.ts';
+import { createDirectoryFiles, type DirectoryIo, defaultDirectoryIo } from './directory-files.ts';
 import type { DirectorySource, DirectorySourceOptions } from './store-types.ts';
 
 /** A directory source could not start. `code` is stable; `cause` is the file-system error. */
@@ -21,81 +18,58 @@ export class ConfigSourceError extends Error {
   }
 }
 
-function keyOf(object: ConfigObject): string {
-  return configKey(object.kind, object.metadata.namespace, object.metadata.name);
+/** What the watcher reported since the last reload. */
+interface PendingChange {
+  /** Paths relative to the directory, as `fs.watch` names them. */
+  paths: Set<string>;
+  /** Something no path names (an event without a file name, a watcher error): list everything. */
+  full: boolean;
 }
 
 /**
- * The objects a file contributes after a reload, keeping the last good
- * version of objects that are now invalid: when the file could not be read
- * completely (YAML errors, a document without kind or name) every previous
- * object not re-read stays; otherwise only previous objects that are now
- * invalid stay, and valid objects that disappeared are dropped.
+ * See DirectorySource. The first load lists the whole directory; after
+ * that a reload looks only at the paths the watcher named since the last
+ * one (re-reading them, re-parsing only files whose bytes changed), and
+ * lists the whole directory again when the watcher reports something it
+ * cannot attribute. `io` replaces file reading and parsing (tests count
+ * them).
  */
-export function mergeFileObjects(
-  previous: readonly ConfigObject[],
-  parsed: {
-    objects: readonly ConfigObject[];
-    rejected: readonly { kind: string; namespace: string; name: string }[];
-    incomplete: boolean;
-  },
-): ConfigObject[] {
-  const fresh = new Set(parsed.objects.map(keyOf));
-  const rejected = new Set(parsed.rejected.map((r) => configKey(r.kind, r.namespace, r.name)));
-  const kept = previous.filter((o) => !fresh.has(keyOf(o)) && (parsed.incomplete || rejected.has(keyOf(o))));
-  return [...parsed.objects, ...kept];
-}
-
-/** See DirectorySource. */
-export function createDirectorySource(options: DirectorySourceOptions): DirectorySource {
+export function createDirectorySource(
+  options: DirectorySourceOptions,
+  io: DirectoryIo = defaultDirectoryIo,
+): DirectorySource {
   const { dir, store, logger, onProblems } = options;
   const debounceMs = options.debounceMs ?? 50;
   const sourceId = `directory:${dir}`;
-  const byFile = new Map<string, ConfigObject[]>();
+  const files = createDirectoryFiles(dir, io);
+  let pending: PendingChange = { paths: new Set(), full: true };
   let current: readonly Problem[] = [];
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
 
-  async function loadFile(file: string, problems: Problem[]): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'ENOENT') {
-        byFile.delete(file);
-        return;
-      }
-      problems.push({
-        severity: 'error',
-        path: '',
-        message: `${file}: cannot read: ${err instanceof Error ? err.message : String(err)}`,
-      });
-      return;
-    }
-    const parsed = parseConfigYamlDetailed(text, file);
-    problems.push(...parsed.problems);
-    byFile.set(file, mergeFileObjects(byFile.get(file) ?? [], parsed));
-  }
-
   async function reload(): Promise<void> {
-    const problems: Problem[] = [];
+    const change = pending;
+    pending = { paths: new Set(), full: false };
+    if (!change.full && change.paths.size === 0) return;
+    const directoryProblems: Problem[] = [];
     try {
-      const files = await listYamlFiles(dir);
-      const listed = new Set(files);
-      for (const file of byFile.keys()) if (!listed.has(file)) byFile.delete(file);
-      for (const file of files) await loadFile(file, problems);
+      if (!(await stat(dir)).isDirectory()) throw new Error('not a directory');
+      if (change.full) await files.rescan();
+      else await files.refresh(change.paths);
     } catch (err) {
       // The directory itself is unreadable (removed, permissions): keep every last good object.
-      problems.push({
+      directoryProblems.push({
         severity: 'error',
         path: '',
         message: `${dir}: cannot read directory: ${err instanceof Error ? err.message : String(err)}`,
       });
+      // Whatever was pending is still unread: list everything on the next reload.
+      pending.full = true;
     }
-    const objects = [...byFile.keys()].sort().flatMap((file) => byFile.get(file) ?? []);
-    problems.push(...validateReferences(objects));
+    const objects = files.objects();
+    const problems = [...files.problems(), ...directoryProblems, ...validateReferences(objects)];
     if (stopped) return;
     current = problems;
     store.replaceAll(sourceId, objects);
@@ -105,6 +79,7 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
       objects: objects.length,
       errors,
       warnings: problems.length - errors,
+      ...(change.full ? {} : { paths: change.paths.size }),
     });
     onProblems?.(problems);
   }
@@ -118,6 +93,13 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
       });
     });
     return running;
+  }
+
+  function schedule(): void {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      void enqueue();
+    }, debounceMs);
   }
 
   return {
@@ -136,16 +118,19 @@ export function createDirectorySource(options: DirectorySourceOptions): Director
               : String(err);
         throw new ConfigSourceError(`config directory ${dir}: ${reason}`, { cause: err });
       }
-      await enqueue();
-      watcher = watch(dir, { recursive: true }, () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          void enqueue();
-        }, debounceMs);
+      // Watch before the first load, so nothing written meanwhile is missed.
+      watcher = watch(dir, { recursive: true }, (_event, filename) => {
+        if (filename) pending.paths.add(filename);
+        else pending.full = true;
+        schedule();
       });
       watcher.on('error', (err) => {
         logger?.warn('config directory watch failed', { dir, error: err.message });
+        pending.full = true;
+        schedule();
       });
+      pending.full = true;
+      await enqueue();
     },
     async stop() {
       stopped = true;
