@@ -56,7 +56,57 @@ function toWorkload(spec: WorkloadEntrySpec, name: string, namespace: string): W
 }
 
 function matchesSelector(labels: Record<string, string>, selector: Record<string, string>): boolean {
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+  for (const key in selector) if (labels[key] !== selector[key]) return false;
+  return true;
+}
+
+/** A WorkloadEntry as a member of services: its Workload (built once) and its `namespace/name`. */
+type Member = readonly [Workload, string];
+
+/**
+ * WorkloadEntries of one namespace, in name order, and by `label=value`, so a
+ * selector looks only at the entries carrying its rarest label instead of
+ * every entry of the mesh.
+ */
+interface NamespaceWorkloads {
+  all: Member[];
+  byLabel: Map<string, Member[]>;
+}
+
+function labelKey(key: string, value: string): string {
+  return `${key}=${value}`;
+}
+
+function indexWorkloads(entries: readonly WorkloadEntry[]): Map<string, NamespaceWorkloads> {
+  const byNamespace = new Map<string, NamespaceWorkloads>();
+  for (const entry of entries) {
+    const { namespace, name } = entry.metadata;
+    let index = byNamespace.get(namespace);
+    if (!index) {
+      index = { all: [], byLabel: new Map() };
+      byNamespace.set(namespace, index);
+    }
+    const member: Member = [workloadFromEntry(entry), `${namespace}/${name}`];
+    index.all.push(member);
+    for (const [key, value] of Object.entries(member[0].labels)) {
+      const label = labelKey(key, value);
+      const list = index.byLabel.get(label);
+      if (list) list.push(member);
+      else index.byLabel.set(label, [member]);
+    }
+  }
+  return byNamespace;
+}
+
+/** The members of `index` whose labels `selector` selects, in name order. */
+function selectMembers(index: NamespaceWorkloads | undefined, selector: Record<string, string>): Member[] {
+  if (!index) return [];
+  let candidates = index.all;
+  for (const [key, value] of Object.entries(selector)) {
+    const list = index.byLabel.get(labelKey(key, value)) ?? [];
+    if (list.length < candidates.length) candidates = list;
+  }
+  return candidates.filter(([workload]) => matchesSelector(workload.labels, selector));
 }
 
 /** The workload port for a service port: the workload's port of that name, else targetPort, else the port number. */
@@ -96,25 +146,17 @@ function endpointOf(service: Service, port: ServicePort, workload: Workload, id:
  * so the first one defining a hostname wins deterministically.
  */
 export function buildMeshModel(objects: readonly ConfigObject[], mesh: MeshConfig): MeshModel {
-  const entries = objects
-    .filter((o): o is ServiceEntry => o.kind === 'ServiceEntry')
-    .sort((a, b) => compareIds(a, b));
-  const workloads = objects
-    .filter((o): o is WorkloadEntry => o.kind === 'WorkloadEntry')
-    .sort((a, b) => compareIds(a, b));
+  const entries = sortedById(objects.filter((o): o is ServiceEntry => o.kind === 'ServiceEntry'));
+  const workloads = indexWorkloads(
+    sortedById(objects.filter((o): o is WorkloadEntry => o.kind === 'WorkloadEntry')),
+  );
   const services: Service[] = [];
   const endpoints: Endpoint[] = [];
   for (const entry of entries) {
     const { spec, metadata } = entry;
     const ports = (spec.ports ?? []).map(toServicePort);
-    const members: [Workload, string][] = spec.workloadSelector
-      ? workloads
-          .filter(
-            (w) =>
-              w.metadata.namespace === metadata.namespace &&
-              matchesSelector(w.spec.labels ?? {}, spec.workloadSelector?.labels ?? {}),
-          )
-          .map((w) => [workloadFromEntry(w), `${w.metadata.namespace}/${w.metadata.name}`])
+    const members: readonly Member[] = spec.workloadSelector
+      ? selectMembers(workloads.get(metadata.namespace), spec.workloadSelector.labels ?? {})
       : (spec.endpoints ?? []).map((e, i) => [
           toWorkload(e, `${metadata.name}[${i}]`, metadata.namespace),
           `ServiceEntry ${metadata.namespace}/${metadata.name}[${i}]`,
@@ -156,8 +198,10 @@ export function buildMeshModel(objects: readonly ConfigObject[], mesh: MeshConfi
   return createMeshModel(services, endpoints);
 }
 
-function compareIds(a: ConfigObject, b: ConfigObject): number {
-  const ka = `${a.metadata.namespace}/${a.metadata.name}`;
-  const kb = `${b.metadata.namespace}/${b.metadata.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+/** `objects` sorted by namespace/name (each key computed once). */
+function sortedById<T extends ConfigObject>(objects: readonly T[]): T[] {
+  return objects
+    .map((object) => ({ object, key: `${object.metadata.namespace}/${object.metadata.name}` }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ object }) => object);
 }
