@@ -12,7 +12,13 @@
 export { listYamlFiles, loadConfigPaths } from './loading/load-config-paths.ts';
 export type { ParseResult } from './loading/parse-config-yaml.ts';
 export { parseConfigYaml } from './loading/parse-config-yaml.ts';
-export { buildMeshModel, createMeshModel, spiffeId, workloadFromEntry } from './mesh/build-mesh-model.ts';
+export {
+  buildMeshModel,
+  createMeshModel,
+  spiffeId,
+  TLS_MODE_LABEL,
+  workloadFromEntry,
+} from './mesh/build-mesh-model.ts';
 export type {
   KubernetesEndpointSliceInput,
   KubernetesServiceInput,

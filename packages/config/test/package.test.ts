@@ -23,6 +23,7 @@ it('is importable by name from its build output and validates', () => {
     'ConfigSourceError',
     'EXPORT_TO_ANNOTATION',
     'SERVICE_NAME_LABEL',
+    'TLS_MODE_LABEL',
     'buildMeshModel',
     'configKey',
     'createConfigStore',

@@ -36,6 +36,7 @@ function straightforwardMeshModel(objects: readonly ConfigObject[], mesh: MeshCo
     port: w.ports[port.name] ?? port.targetPort ?? port.number,
     labels: w.labels,
     serviceAccount: w.serviceAccount,
+    tlsMode: w.tlsMode,
     locality: w.locality,
     network: w.network,
     weight: w.weight,

@@ -115,4 +115,60 @@ describe('buildMeshModel', () => {
     expect(mesh.services).toHaveLength(1);
     expect(mesh.service('x.com')?.origin.name).toBe('a');
   });
+
+  it.each([
+    [
+      'a named service account',
+      '{address: 10.0.0.1, labels: {app: cart}, serviceAccount: cart}',
+      'istio',
+      'cart',
+    ],
+    [
+      'no service account (defaulted, but no sign of a proxy)',
+      '{address: 10.0.0.1, labels: {app: cart}}',
+      'disabled',
+      'default',
+    ],
+    [
+      'the tlsMode label over a service account',
+      '{address: 10.0.0.1, labels: {app: cart, security.istio.io/tlsMode: disabled}, serviceAccount: cart}',
+      'disabled',
+      'cart',
+    ],
+    [
+      'the tlsMode label alone',
+      '{address: 10.0.0.1, labels: {app: cart, security.istio.io/tlsMode: istio}}',
+      'istio',
+      'default',
+    ],
+  ])('gives a WorkloadEntry with %s the tlsMode Istio gives it', (_name, spec, tlsMode, account) => {
+    const mesh = model(
+      [
+        entry(
+          '  hosts: [cart.shop.svc.cluster.local]\n  ports: [{number: 80, name: http}]\n  workloadSelector: {labels: {app: cart}}\n',
+        ),
+        `apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: cart-1, namespace: shop}\nspec: ${spec}\n`,
+      ].join('---\n'),
+    );
+    expect(
+      mesh.endpoints('cart.shop.svc.cluster.local', 80).map((e) => [e.tlsMode, e.serviceAccount]),
+    ).toEqual([[tlsMode, account]]);
+  });
+
+  it("gives inline endpoints the same rule and a DNS entry's own host tlsMode disabled", () => {
+    const mesh = model(
+      [
+        entry(
+          '  hosts: [db.example.com]\n  resolution: STATIC\n  ports: [{number: 5432, name: tcp}]\n  endpoints: [{address: 1.1.1.1, serviceAccount: db}, {address: 2.2.2.2}]\n',
+          'inline',
+        ),
+        entry(
+          '  hosts: [api.example.com]\n  resolution: DNS\n  ports: [{number: 443, name: tls, protocol: TLS}]\n',
+          'dns',
+        ),
+      ].join('---\n'),
+    );
+    expect(mesh.endpoints('db.example.com', 5432).map((e) => e.tlsMode)).toEqual(['istio', 'disabled']);
+    expect(mesh.endpoints('api.example.com', 443).map((e) => e.tlsMode)).toEqual(['disabled']);
+  });
 });

@@ -7,6 +7,9 @@ import type { ConfigObject, ServiceEntry, WorkloadEntry } from '../resources/res
 import type { Endpoint, MeshConfig, MeshModel, Service, ServicePort, Workload } from './mesh-types.ts';
 import { protocolFromPort } from './protocol.ts';
 
+/** The label that says whether a workload's proxy accepts mesh mTLS (`istio`) or not (`disabled`). */
+export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+
 /** `spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>`. */
 export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
   return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
@@ -48,6 +51,8 @@ function toWorkload(spec: WorkloadEntrySpec, name: string, namespace: string): W
     ports: { ...(spec.ports ?? {}) },
     labels: { ...(spec.labels ?? {}) },
     serviceAccount: spec.serviceAccount ?? 'default',
+    // Istio's getTLSModeFromWorkloadEntry: the label, else a named service account means a meshed workload.
+    tlsMode: spec.labels?.[TLS_MODE_LABEL] ?? (spec.serviceAccount ? 'istio' : 'disabled'),
     locality: spec.locality ?? '',
     network: spec.network ?? '',
     weight: spec.weight ?? 1,
@@ -128,6 +133,7 @@ function endpointOf(service: Service, port: ServicePort, workload: Workload, id:
     port: targetPortOf(workload, port),
     labels: workload.labels,
     serviceAccount: workload.serviceAccount,
+    tlsMode: workload.tlsMode,
     locality: workload.locality,
     network: workload.network,
     weight: workload.weight,

@@ -141,4 +141,16 @@ describe('endpointsFromEndpointSlice', () => {
     const other = { ...slice([{ addresses: ['10.1.0.7'] }]), ports: [{ name: 'grpc', port: 7070 }] };
     expect(endpointsFromEndpointSlice(other, service)).toEqual([]);
   });
+
+  it.each([
+    ['an injected pod (the injector labels it)', { 'security.istio.io/tlsMode': 'istio' }, 'istio'],
+    ['a pod without the label, whatever its service account', {}, 'disabled'],
+  ])('gives %s the tlsMode of its label', (_name, labels, tlsMode) => {
+    const endpoints = endpointsFromEndpointSlice(
+      slice([{ addresses: ['10.1.0.5'], targetRef: { kind: 'Pod', name: 'p', namespace: 'bookinfo' } }]),
+      service,
+      () => ({ labels, serviceAccount: 'bookinfo-reviews' }),
+    );
+    expect(endpoints.map((e) => e.tlsMode)).toEqual([tlsMode, tlsMode]);
+  });
 });

@@ -6,7 +6,7 @@
  *
  * @see https://istio.io/latest/docs/ops/configuration/traffic-management/protocol-selection/
  */
-import { spiffeId } from './build-mesh-model.ts';
+import { spiffeId, TLS_MODE_LABEL } from './build-mesh-model.ts';
 import type { Endpoint, MeshConfig, Service, ServicePort } from './mesh-types.ts';
 import { protocolFromPort } from './protocol.ts';
 
@@ -135,6 +135,8 @@ export function endpointsFromEndpointSlice(
           port: slicePort.port,
           labels: { ...(pod?.labels ?? {}) },
           serviceAccount: pod?.serviceAccount ?? 'default',
+          // Istio's GetTLSModeFromEndpointLabels: only the (injected) label says a pod has a proxy.
+          tlsMode: pod?.labels[TLS_MODE_LABEL] ?? 'disabled',
           locality: pod?.locality ?? endpoint.zone ?? '',
           network: pod?.network ?? '',
           weight: 1,

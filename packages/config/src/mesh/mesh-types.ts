@@ -64,7 +64,15 @@ export interface Workload {
   /** Port name to port number on the workload. */
   ports: Record<string, number>;
   labels: Record<string, string>;
+  /** The account the workload runs as; `default` when its source named none. */
   serviceAccount: string;
+  /**
+   * Whether its proxy accepts mesh mTLS, as Istio decides it: the
+   * `security.istio.io/tlsMode` label's value when present (`istio`,
+   * `disabled`, or a custom transport socket match); else `istio` when the
+   * WorkloadEntry names a `serviceAccount`; else `disabled`.
+   */
+  tlsMode: string;
   /** `region/zone/subzone`, may be ''. */
   locality: string;
   network: string;
@@ -80,6 +88,13 @@ export interface Endpoint {
   port: number;
   labels: Record<string, string>;
   serviceAccount: string;
+  /**
+   * The workload's `tlsMode` (see Workload): `istio` when its proxy accepts
+   * mesh mTLS. Kubernetes endpoints: the pod's `security.istio.io/tlsMode`
+   * label (the injector sets it), else `disabled`; a DNS ServiceEntry's own
+   * host: `disabled`.
+   */
+  tlsMode: string;
   locality: string;
   network: string;
   weight: number;
