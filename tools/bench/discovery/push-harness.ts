@@ -6,7 +6,7 @@
  * end of `pushNow` (no debounce, no directory re-read). Tells weft-discovery's
  * own translation and snapshot cost from the config loading and the wire.
  *
- *   node --conditions=@weft/source tools/bench/discovery/push-harness.ts
+ *   node --conditions=@weft/source [--expose-gc] tools/bench/discovery/push-harness.ts
  *     [--services S] [--proxies N] [--rounds R]
  *
  * Uses weft-discovery's internals by path (a benchmark, not a consumer).
@@ -49,10 +49,18 @@ async function reapply(store: ReturnType<typeof createConfigStore>, edit: () => 
 
 const ms = (from: number) => (performance.now() - from).toFixed(0);
 
+/** V8 heap in use after a full GC (with --expose-gc; else as it stands), in MB. */
+function heapMb(): string {
+  (globalThis as { gc?: () => void }).gc?.();
+  return `${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`;
+}
+
 try {
   writeMesh(dir, shape);
+  const heapAtStart = heapMb();
   const store = createConfigStore();
   await load(store);
+  const heapLoaded = heapMb();
   const cache = createSnapshotCache();
   let sets = 0;
   const orchestrator = createPushOrchestrator({
@@ -75,6 +83,9 @@ try {
   }
   process.stdout.write(
     `S=${shape.services} N=${proxies}: first push context ${firstPush} ms; ${proxies} connects ${ms(started)} ms\n`,
+  );
+  process.stdout.write(
+    `heap in use (after GC with --expose-gc): at start ${heapAtStart}, config loaded ${heapLoaded}, ${proxies} proxies connected ${heapMb()}\n`,
   );
   for (let round = 0; round < rounds; round++) {
     for (const [kind, edit] of [
@@ -100,6 +111,7 @@ try {
       );
     }
   }
+  process.stdout.write(`heap in use after the changes: ${heapMb()}\n`);
   orchestrator.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });
