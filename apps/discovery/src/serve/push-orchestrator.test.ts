@@ -204,6 +204,21 @@ describe('createPushOrchestrator', () => {
     ]);
   });
 
+  it('drops a pending debounced push when pushing now (the start-up load is pushed once)', () => {
+    vi.useFakeTimers();
+    const { orchestrator, store } = setup();
+    orchestrator.connect(node('p1', 'default'));
+    store.apply(serviceEntry('b'));
+    const report = orchestrator.pushNow();
+    vi.advanceTimersByTime(5000);
+    expect(report.version).toBe('1');
+    expect(orchestrator.pushVersion).toBe('1');
+    store.apply(serviceEntry('c'));
+    vi.advanceTimersByTime(100);
+    expect(orchestrator.pushVersion).toBe('2');
+    orchestrator.close();
+  });
+
   it('pushes once, debounced, after a burst of store changes', () => {
     vi.useFakeTimers();
     const { orchestrator, store, cache } = setup();

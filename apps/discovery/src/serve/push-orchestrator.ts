@@ -99,7 +99,11 @@ export interface PushOrchestrator {
   connect(node: ProxyNode): ConnectResult;
   /** Forgets one stream of `nodeId`; the last one clears the node's snapshot. */
   disconnect(nodeId: string): void;
-  /** Pushes now (the debounced path calls this). Returns what it did. */
+  /**
+   * Pushes now (the debounced path calls this). Returns what it did. A
+   * pending debounced push is dropped: this one reads the store as it is now
+   * (the source's initial load, pushed at start-up, is not pushed again).
+   */
   pushNow(): PushReport;
   /** Asks for a debounced push (store changes call this). */
   requestPush(): void;
@@ -247,6 +251,7 @@ export function createPushOrchestrator<P extends TranslatedProxy, C extends { re
   };
 
   const pushNow = (): PushReport => {
+    debounce.cancel();
     const started = now();
     pushCount += 1;
     const version = String(pushCount);
