@@ -1,6 +1,7 @@
 /**
  * Benchmark load generator, in its own process (its CPU is not the
- * proxy's): HTTP/1.1 keep-alive GETs over an undici Pool.
+ * proxy's): one protocol's client (load-clients.ts: HTTP/1.1 over an undici
+ * Pool, HTTP/2 over node:http2 sessions, gRPC unary over @grpc/grpc-js).
  *
  * - `max`: closed loop, `inFlight` requests always outstanding, for
  *   `seconds`; reports requests per second.
@@ -10,24 +11,37 @@
  *
  * Receives one job over IPC, answers with the result, then waits for the next.
  */
-import { Pool } from 'undici';
+import type { Protocol } from './bench-protocols.ts';
+import { createLoadClient, type Outcome } from './load-clients.ts';
 
 export interface LoadJob {
   readonly url: string;
   readonly host: string;
+  /** Default `http1`. */
+  readonly protocol?: Protocol;
   readonly mode: 'max' | 'rate';
   readonly seconds: number;
+  /** Connections (HTTP/1.1) or HTTP/2 sessions / gRPC channels. */
   readonly connections: number;
   readonly inFlight?: number;
   readonly rate?: number;
 }
 
 export interface LoadResult {
+  /** Requests sent and finished (answered or failed). */
   readonly requests: number;
+  /** Requests answered 2xx / gRPC OK with the full 1 KiB. */
+  readonly ok: number;
+  /** Every failed request: `badStatus` plus transport errors. */
   readonly errors: number;
+  /** Failed with an answer: non-2xx, non-OK gRPC status, short body. */
+  readonly badStatus: number;
+  /** Failed requests by what went wrong (`status 503`, `grpc UNAVAILABLE`, `ECONNRESET`). */
+  readonly failures: Readonly<Record<string, number>>;
   readonly seconds: number;
+  /** Answered (ok) requests per second. */
   readonly requestsPerSecond: number;
-  /** Milliseconds, from each request's due time (rate mode) or send time (max mode). */
+  /** Milliseconds, from each request's due time (rate mode) or send time (max mode), ok requests only. */
   readonly p50: number;
   readonly p90: number;
   readonly p99: number;
@@ -39,24 +53,26 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 async function run(job: LoadJob): Promise<LoadResult> {
-  const url = new URL(job.url);
-  const pool = new Pool(url.origin, {
+  const client = createLoadClient({
+    protocol: job.protocol ?? 'http1',
+    origin: new URL(job.url).origin,
+    host: job.host,
     connections: job.connections,
-    pipelining: 1,
-    keepAliveTimeout: 60_000,
   });
   const latencies: number[] = [];
+  const failures: Record<string, number> = {};
   let errors = 0;
-  const one = async (due: number): Promise<void> => {
-    try {
-      const response = await pool.request({ method: 'GET', path: url.pathname, headers: { host: job.host } });
-      await response.body.dump();
-      if (response.statusCode !== 200) errors++;
-      else latencies.push(performance.now() - due);
-    } catch {
-      errors++;
+  let badStatus = 0;
+  const record = (outcome: Outcome, due: number): void => {
+    if (outcome.ok) {
+      latencies.push(performance.now() - due);
+      return;
     }
+    errors++;
+    if (outcome.kind === 'status') badStatus++;
+    failures[outcome.detail] = (failures[outcome.detail] ?? 0) + 1;
   };
+  const one = async (due: number): Promise<void> => record(await client.send(), due);
   const started = performance.now();
   const end = started + job.seconds * 1000;
   if (job.mode === 'max') {
@@ -82,11 +98,14 @@ async function run(job: LoadJob): Promise<LoadResult> {
     await Promise.all(inFlight);
   }
   const seconds = (performance.now() - started) / 1000;
-  await pool.close();
+  await client.close();
   const sorted = Float64Array.from(latencies).sort();
   return {
     requests: latencies.length + errors,
+    ok: latencies.length,
     errors,
+    badStatus,
+    failures,
     seconds,
     requestsPerSecond: latencies.length / seconds,
     p50: percentile(sorted, 50),

@@ -19,7 +19,7 @@
  * the backend saw `x-forwarded-client-cert` behind the mTLS pair and not
  * behind the plaintext one, and the STRICT port refuses plaintext.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,7 +27,9 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { type CaProcess, istioObject, startCaProcess, writeConfig } from '../test/security/mesh-fixture.ts';
 import { createMeshConfigDir, freePort, startDiscoveryProcess } from '../test/support/processes.ts';
+import { BENCH_PATH } from './bench-protocols.ts';
 import { spawnWeftProxy, type Target, type WeftProcess } from './bench-target.ts';
+import { type Backend, backendOf, message } from './proxy-targets.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -98,12 +100,12 @@ function pairConfig(layout: PairLayout, workloadPort: number) {
   ];
 }
 
-function forkBackend(address: string, port: number): Promise<ChildProcess> {
-  const child = fork(join(here, 'backend-child.ts'), [address, String(port)]);
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`backend on ${address}:${port} exited ${code}`)));
+async function forkBackend(address: string, port: number): Promise<Backend> {
+  const child = fork(join(here, 'backend-child.ts'), [address, String(port), 'http1']);
+  await message<number>(child, 'port').catch((error: unknown) => {
+    throw new Error(`backend on ${address}:${port}: ${String(error)}`);
   });
+  return backendOf('http1', child, port);
 }
 
 export interface PairMesh {
@@ -144,7 +146,7 @@ export async function startPairs(kinds: readonly PairKind[], profileDir?: string
       const workloadPort = workloadPorts.get(layout.kind)!;
       const backend = await forkBackend(layout.appIp, workloadPort);
       cleanups.push(async () => {
-        backend.kill();
+        backend.child.kill();
       });
       const proxy = async (workload: string, serviceAccount: string, ip: string, extra: string[]) => {
         const tokenFile = join(workDir, `${workload}.token`);
@@ -188,9 +190,13 @@ export async function startPairs(kinds: readonly PairKind[], profileDir?: string
       ]);
       const target: Target = {
         name: layout.kind === 'mtls' ? 'pair mTLS (STRICT)' : 'pair plaintext',
+        protocol: 'http1',
+        kind: 'pair',
         port: outboundPort,
         host: `${hostOf(layout)}:${layout.servicePort}`,
         pids: [client.pid, server.pid],
+        served: backend.served,
+        upstreamRequests: async () => [await client.upstreamRequests(), await server.upstreamRequests()],
         stop: async () => {},
       };
       await checkWire(target, layout, workloadPort);
@@ -221,7 +227,7 @@ async function checkWire(target: Target, layout: PairLayout, workloadPort: numbe
   const deadline = Date.now() + 20_000;
   let last = 'no answer';
   for (;;) {
-    const answer = await request(`http://127.0.0.1:${target.port}/api/items?id=1`, {
+    const answer = await request(`http://127.0.0.1:${target.port}${BENCH_PATH}`, {
       headers: { host: target.host },
     }).then(
       async (response) => {

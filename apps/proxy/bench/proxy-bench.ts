@@ -1,272 +1,134 @@
 /**
- * `npm run bench:proxy`: one command, one run, side by side: the same load
- * straight to a node:http backend ("direct"), through weft-proxy with one
- * worker and with two (the built binary, configured over ADS by an
- * in-process @weft/xds server: a listener, a route table with a header
- * match, a static cluster; metrics on), and through HAProxy with
- * `nbthread 1` and an equivalent ACL (installed with apt-get when missing
- * and running as root, else skipped), and through a client -> server
+ * `npm run bench:proxy`: one command, one run, side by side, for HTTP/1.1,
+ * HTTP/2 (h2c) and gRPC unary: the same load straight to the protocol's
+ * backend ("direct"), through weft-proxy (the built binary configured over
+ * ADS, proxy-targets.ts) and through HAProxy `nbthread 1` with equivalent
+ * ACLs; for HTTP/1.1 also weft-proxy with two workers, a client -> server
  * sidecar pair with and without mTLS (pair-targets.ts: built weft-ca,
- * weft-discovery and four weft-proxy processes), and, for scale, a plaintext
- * pair of two HAProxy processes.
+ * weft-discovery and four weft-proxy processes) and a plaintext pair of two
+ * HAProxy processes. Options and scenarios: bench/README.md.
  *
- * HTTP/1.1 keep-alive, GET, 1 KiB response bodies. Per target and run:
- * - max: closed loop, 64 in flight over 32 connections: req/s and the
- *   target's CPU µs per request (utime + stime of its process tree, /proc);
- * - fixed: open loop at 1000 req/s: latency p50/p90/p99 from each request's
- *   due time, CPU µs per request, RSS.
- * Prints medians over the runs (default 3; `--runs N --seconds S`), ratios
- * to HAProxy, the pairs' figures against direct and mTLS against plaintext,
- * and one JSON line with every figure. `--scenarios a,b` picks targets
- * (direct, weft-1, weft-2, haproxy, pair-plain, pair-mtls, pair-haproxy;
- * default all).
- *
- * Run from the repo root: npm run bench:proxy [-- --runs 5 --seconds 5]
- * `--cpu-prof DIR` runs the single-worker weft-proxy and the mTLS pair's
- * proxies with --cpu-prof.
+ * Per target and run: 1 s warm-up, then
+ * - max: closed loop, 64 in flight (HTTP/1.1 over 32 connections; h2 and
+ *   gRPC over 4 sessions/channels, 16 streams each): req/s and the target's
+ *   CPU µs per request (utime + stime of its process trees, /proc);
+ * - fixed: open loop at `--rate` req/s: latency p50/p90/p99 from each
+ *   request's due time, CPU µs per request, RSS.
+ * After each run the bench checks the requests crossed the target: the
+ * backend answered at least as many requests as the load generator saw
+ * answered, and each weft-proxy's admin `/stats` `upstream_rq_total` grew
+ * by at least as many. Failed requests (transport errors, non-2xx, non-OK
+ * gRPC status, short bodies) are counted per target and flagged.
  */
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as grpc from '@grpc/grpc-js';
-import {
-  CLUSTER_TYPE_URL,
-  createAdsServer,
-  createSnapshot,
-  createSnapshotCache,
-  ENDPOINT_TYPE_URL,
-  LISTENER_TYPE_URL,
-  ROUTE_TYPE_URL,
-  resourceFromBody,
-} from '@weft/xds';
-import { request } from 'undici';
-import {
-  filterChain,
-  httpConnectionManager,
-  listener,
-  routeConfiguration,
-  routeTo,
-  staticCluster,
-  virtualHost,
-} from '../src/testing/builders.ts';
-import { freePort, stopChild } from '../test/support/processes.ts';
-import { spawnWeftProxy, type Target, until } from './bench-target.ts';
+import { BENCH_PATH, PROTOCOLS, type Protocol } from './bench-protocols.ts';
+import { printReport, type Row, type Sample } from './bench-report.ts';
+import type { Target } from './bench-target.ts';
 import type { LoadJob, LoadResult } from './load-child.ts';
 import { type PairKind, type PairMesh, startPairs } from './pair-targets.ts';
 import { treeCpuSeconds, treeRssMb } from './proc-stats.ts';
-import { printReport, type Row, type Sample } from './report.ts';
+import {
+  type Backend,
+  backendOf,
+  type ControlPlane,
+  directTarget,
+  haproxyBinary,
+  message,
+  startControlPlane,
+  startHaproxy,
+  startWeft,
+} from './proxy-targets.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = [
-  'direct',
-  'weft-1',
-  'weft-2',
-  'haproxy',
-  'pair-plain',
-  'pair-mtls',
-  'pair-haproxy',
-] as const;
+
+/** Every scenario: its protocol, in report order. */
+const SCENARIOS = {
+  direct: 'http1',
+  'weft-1': 'http1',
+  'weft-2': 'http1',
+  haproxy: 'http1',
+  'pair-haproxy': 'http1',
+  'pair-plain': 'http1',
+  'pair-mtls': 'http1',
+  'h2-direct': 'h2',
+  'h2-weft-1': 'h2',
+  'h2-haproxy': 'h2',
+  'grpc-direct': 'grpc',
+  'grpc-weft-1': 'grpc',
+  'grpc-haproxy': 'grpc',
+} as const satisfies Record<string, Protocol>;
+type Scenario = keyof typeof SCENARIOS;
+const SCENARIO_NAMES = Object.keys(SCENARIOS) as Scenario[];
+
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '3' },
     rate: { type: 'string', default: '1000' },
-    scenarios: { type: 'string', default: SCENARIOS.join(',') },
+    scenarios: { type: 'string', default: SCENARIO_NAMES.join(',') },
+    protocols: { type: 'string', default: PROTOCOLS.join(',') },
     'cpu-prof': { type: 'string' },
+    'started-at': { type: 'string' },
   },
 });
+
+function fail(text: string): never {
+  console.error(text);
+  process.exit(2);
+}
+
 const RUNS = Number(args.runs);
 const SECONDS = Number(args.seconds);
 const RATE = Number(args.rate);
-const picked = new Set(args.scenarios.split(',').map((s) => s.trim()));
-const unknown = [...picked].filter((s) => !(SCENARIOS as readonly string[]).includes(s));
-if (unknown.length > 0) {
-  console.error(`--scenarios: unknown ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})`);
-  process.exit(2);
-}
-const NODE_ID = 'sidecar~127.0.0.1~bench.default~default.svc.cluster.local';
-const HOST = 'svc.local';
-const PATH = '/api/items?id=1';
+if (!Number.isInteger(RUNS) || RUNS < 1) fail(`--runs: expected a whole number >= 1, got ${args.runs}`);
+if (!(SECONDS > 0)) fail(`--seconds: expected a number > 0, got ${args.seconds}`);
+if (!(RATE > 0)) fail(`--rate: expected a number > 0, got ${args.rate}`);
+const listed = (text: string) =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+const unknownScenarios = listed(args.scenarios).filter((s) => !(s in SCENARIOS));
+if (unknownScenarios.length > 0)
+  fail(`--scenarios: unknown ${unknownScenarios.join(', ')} (known: ${SCENARIO_NAMES.join(', ')})`);
+const unknownProtocols = listed(args.protocols).filter((p) => !(PROTOCOLS as readonly string[]).includes(p));
+if (unknownProtocols.length > 0)
+  fail(`--protocols: unknown ${unknownProtocols.join(', ')} (known: ${PROTOCOLS.join(', ')})`);
+const protocols = new Set(listed(args.protocols) as Protocol[]);
+const picked = new Set(
+  (listed(args.scenarios) as Scenario[]).filter((scenario) => protocols.has(SCENARIOS[scenario])),
+);
+if (picked.size === 0) fail('--scenarios and --protocols leave no target to measure');
+const startedAt = args['started-at'] === undefined ? undefined : Number(args['started-at']);
 
-function message<T>(child: ChildProcess, key: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: Record<string, unknown>) => {
-      if (key in m) {
-        child.off('message', onMessage);
-        resolve(m[key] as T);
-      } else if ('error' in m) {
-        child.off('message', onMessage);
-        reject(new Error(String(m.error)));
-      }
-    };
-    child.on('message', onMessage);
-  });
-}
-
-async function startControlPlane(backendPort: number): Promise<{ address: string; stop(): void }> {
-  const cache = createSnapshotCache();
-  const ads = createAdsServer({ cache });
-  const server = new grpc.Server();
-  ads.addToServer(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
-  );
-  cache.setSnapshot(
-    NODE_ID,
-    createSnapshot({
-      [CLUSTER_TYPE_URL]: [
-        resourceFromBody(CLUSTER_TYPE_URL, staticCluster('backend', [{ port: backendPort }])),
-      ],
-      [ENDPOINT_TYPE_URL]: [],
-      [LISTENER_TYPE_URL]: [
-        resourceFromBody(
-          LISTENER_TYPE_URL,
-          listener('http', 8080, [filterChain(httpConnectionManager('80'))]),
-        ),
-      ],
-      [ROUTE_TYPE_URL]: [
-        resourceFromBody(
-          ROUTE_TYPE_URL,
-          routeConfiguration('80', [
-            virtualHost('other', ['other.local'], [routeTo('backend')]),
-            virtualHost(
-              'backend',
-              [HOST, `${HOST}:*`],
-              [
-                routeTo('backend', { prefix: '/api/', headers: [{ name: 'x-canary', presentMatch: true }] }),
-                routeTo('backend'),
-              ],
-            ),
-          ]),
-        ),
-      ],
-    }),
-  );
-  return {
-    address: `127.0.0.1:${port}`,
-    stop: () => {
-      ads.close();
-      server.forceShutdown();
-    },
-  };
+/** Where `--cpu-prof` puts a protocol's weft-proxy profile: HTTP/1.1 (and the mTLS pair) in DIR itself. */
+function profileDir(protocol: Protocol): string | undefined {
+  const dir = args['cpu-prof'];
+  if (dir === undefined) return undefined;
+  const path = protocol === 'http1' ? dir : join(dir, protocol);
+  mkdirSync(path, { recursive: true });
+  return path;
 }
 
-async function startWeft(
-  name: string,
-  discovery: string,
-  workers: number,
-  profileDir?: string,
-): Promise<Target> {
-  const port = await freePort();
-  const proxy = await spawnWeftProxy(
-    name,
-    [
-      '--discovery',
-      discovery,
-      '--node-id',
-      NODE_ID,
-      '--listener',
-      `http=127.0.0.1:${port}`,
-      '--concurrency',
-      String(workers),
-    ],
-    profileDir,
-  );
-  return { name, port, host: HOST, pids: [proxy.pid], stop: proxy.stop };
-}
-
-function haproxyBinary(): string | undefined {
-  const find = () => {
-    try {
-      return execFileSync('sh', ['-c', 'command -v haproxy'], { encoding: 'utf8' }).trim() || undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const found = find();
-  if (found) return found;
-  if (process.getuid?.() !== 0) {
-    console.log(
-      'haproxy: not installed and not root; skipping it (apt-get install -y haproxy to include it)',
-    );
-    return undefined;
-  }
-  console.log('haproxy: installing with apt-get ...');
-  try {
-    execFileSync(
-      'sh',
-      ['-c', 'apt-get install -y haproxy || (apt-get update && apt-get install -y haproxy)'],
-      {
-        stdio: 'ignore',
-      },
-    );
-  } catch {
-    console.log('haproxy: apt-get install failed; skipping it');
-    return undefined;
-  }
-  return find();
-}
-
-async function startHaproxy(binary: string, backendPort: number): Promise<Target> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-haproxy-'));
-  const config = join(dir, 'haproxy.cfg');
-  // The same work as weft-proxy's route table: a Host match and a header match, keep-alive both sides.
-  writeFileSync(
-    config,
-    [
-      'global',
-      '  nbthread 1',
-      '  maxconn 4096',
-      'defaults',
-      '  mode http',
-      '  timeout connect 5s',
-      '  timeout client 60s',
-      '  timeout server 60s',
-      '  option http-keep-alive',
-      'frontend bench',
-      `  bind 127.0.0.1:${port}`,
-      `  acl svc hdr_dom(host) -i ${HOST}`,
-      '  acl api path_beg /api/',
-      '  acl canary req.hdr(x-canary) -m found',
-      '  use_backend backend if svc api canary',
-      '  use_backend backend if svc',
-      'backend backend',
-      '  http-reuse always',
-      `  server s1 127.0.0.1:${backendPort}`,
-      '',
-    ].join('\n'),
-  );
-  const child = spawn(binary, ['-f', config, '-db'], { stdio: 'ignore' });
-  await until('haproxy listening', async () => {
-    const response = await request(`http://127.0.0.1:${port}${PATH}`, { headers: { host: HOST } });
-    await response.body.dump();
-    return response.statusCode === 200;
-  });
-  return {
-    name: 'haproxy (nbthread 1)',
-    port,
-    host: HOST,
-    pids: [child.pid!],
-    stop: async () => {
-      await stopChild(child);
-    },
-  };
-}
+/** How the load generator drives a protocol at max: connections (or sessions/channels) and requests in flight. */
+const LOAD_SHAPE: Record<Protocol, { connections: number; inFlight: number }> = {
+  http1: { connections: 32, inFlight: 64 },
+  h2: { connections: 4, inFlight: 64 },
+  grpc: { connections: 4, inFlight: 64 },
+};
 
 async function measure(load: ChildProcess, target: Target): Promise<Sample> {
   const job = (mode: 'max' | 'rate', seconds: number): LoadJob => ({
-    url: `http://127.0.0.1:${target.port}${PATH}`,
+    url: `http://127.0.0.1:${target.port}${BENCH_PATH}`,
     host: target.host,
+    protocol: target.protocol,
     mode,
     seconds,
-    connections: 32,
-    inFlight: 64,
+    ...LOAD_SHAPE[target.protocol],
     rate: RATE,
   });
   const timed = async (j: LoadJob): Promise<{ result: LoadResult; cpuUs: number[] }> => {
@@ -279,9 +141,29 @@ async function measure(load: ChildProcess, target: Target): Promise<Sample> {
     );
     return { result, cpuUs };
   };
-  await timed(job('max', 1)); // warm-up: JIT, connections, pools
+  const servedBefore = await target.served();
+  const upstreamBefore = await target.upstreamRequests();
+  const warm = await timed(job('max', 1)); // JIT, connections, pools
   const max = await timed(job('max', SECONDS));
   const fixed = await timed(job('rate', SECONDS));
+  const phases = [warm.result, max.result, fixed.result];
+  const ok = phases.reduce((n, r) => n + r.ok, 0);
+  const checkProblems: string[] = [];
+  const served = (await target.served()) - servedBefore;
+  if (served < ok) checkProblems.push(`the backend answered ${served} requests, the load saw ${ok} answered`);
+  const upstreamAfter = await target.upstreamRequests();
+  upstreamAfter.forEach((count, i) => {
+    const forwarded = count - (upstreamBefore[i] ?? 0);
+    if (forwarded < ok)
+      checkProblems.push(
+        `weft-proxy #${i + 1} counted ${forwarded} upstream requests (/stats) for ${ok} answered`,
+      );
+  });
+  const failures: Record<string, number> = {};
+  for (const phase of phases) {
+    for (const [what, count] of Object.entries(phase.failures))
+      failures[what] = (failures[what] ?? 0) + count;
+  }
   return {
     maxRps: max.result.requestsPerSecond,
     maxCpuUs: max.cpuUs.reduce((a, b) => a + b, 0),
@@ -291,76 +173,139 @@ async function measure(load: ChildProcess, target: Target): Promise<Sample> {
     p90: fixed.result.p90,
     p99: fixed.result.p99,
     rssMbByProxy: target.pids.map(treeRssMb),
-    errors: max.result.errors + fixed.result.errors,
+    ok,
+    errors: phases.reduce((n, r) => n + r.errors, 0),
+    badStatus: phases.reduce((n, r) => n + r.badStatus, 0),
+    failures,
+    checkProblems,
   };
 }
 
-async function main(): Promise<void> {
-  const backend = fork(join(here, 'backend-child.ts'));
-  const load = fork(join(here, 'load-child.ts'));
-  const targets: Target[] = [];
-  const samples = new Map<string, Sample[]>();
-  let plane: { stop(): void } | undefined;
-  let pairs: PairMesh | undefined;
-  try {
-    const backendPort = await message<number>(backend, 'port');
-    await message(load, 'ready');
-    if (picked.has('direct')) {
-      targets.push({ name: 'direct', port: backendPort, host: HOST, pids: [], stop: async () => {} });
-    }
-    if (picked.has('weft-1') || picked.has('weft-2')) {
-      const controlPlane = await startControlPlane(backendPort);
-      plane = controlPlane;
-      if (picked.has('weft-1')) {
-        targets.push(await startWeft('weft-proxy (1 worker)', controlPlane.address, 1, args['cpu-prof']));
-      }
-      if (picked.has('weft-2'))
-        targets.push(await startWeft('weft-proxy (2 workers)', controlPlane.address, 2));
-    }
-    const haproxy = picked.has('haproxy') || picked.has('pair-haproxy') ? haproxyBinary() : undefined;
-    if (haproxy && picked.has('haproxy')) targets.push(await startHaproxy(haproxy, backendPort));
-    if (haproxy && picked.has('pair-haproxy')) {
+async function forkBackend(protocol: Protocol): Promise<Backend> {
+  const child = fork(join(here, 'backend-child.ts'), ['127.0.0.1', '0', protocol]);
+  return backendOf(protocol, child, await message<number>(child, 'port'));
+}
+
+const has = (scenario: Scenario) => picked.has(scenario);
+const scenarioOf = (protocol: Protocol, name: 'direct' | 'weft-1' | 'haproxy'): Scenario =>
+  (protocol === 'http1' ? name : `${protocol}-${name}`) as Scenario;
+
+/** Starts every picked target, in report order; what was started is pushed to `targets` and `cleanups` as it starts. */
+async function startTargets(targets: Target[], cleanups: (() => Promise<void>)[]): Promise<void> {
+  const backends = new Map<Protocol, Backend>();
+  for (const protocol of PROTOCOLS) {
+    // The weft pairs bring their own backends (pair-targets.ts); every other scenario shares its protocol's.
+    const shared = [...picked].some(
+      (s) => SCENARIOS[s] === protocol && s !== 'pair-plain' && s !== 'pair-mtls',
+    );
+    if (!shared) continue;
+    const backend = await forkBackend(protocol);
+    cleanups.push(async () => {
+      backend.child.kill();
+    });
+    backends.set(protocol, backend);
+  }
+  const needsWeft = PROTOCOLS.some((p) => has(scenarioOf(p, 'weft-1'))) || has('weft-2');
+  let controlPlane: ControlPlane | undefined;
+  if (needsWeft) {
+    const started = await startControlPlane([...backends.values()]);
+    controlPlane = started;
+    cleanups.push(async () => started.stop());
+  }
+  const needsHaproxy = PROTOCOLS.some((p) => has(scenarioOf(p, 'haproxy'))) || has('pair-haproxy');
+  const haproxy = needsHaproxy ? haproxyBinary() : undefined;
+  const add = (target: Target) => {
+    targets.push(target);
+    cleanups.push(() => target.stop());
+  };
+  for (const protocol of PROTOCOLS) {
+    const backend = backends.get(protocol);
+    if (!backend) continue;
+    if (has(scenarioOf(protocol, 'direct'))) add(directTarget(backend));
+    if (controlPlane && has(scenarioOf(protocol, 'weft-1')))
+      add(await startWeft(controlPlane, backend, 1, profileDir(protocol)));
+    if (controlPlane && protocol === 'http1' && has('weft-2')) add(await startWeft(controlPlane, backend, 2));
+    if (haproxy && has(scenarioOf(protocol, 'haproxy')))
+      add(await startHaproxy(haproxy, protocol, backend.port, backend.served));
+    if (haproxy && protocol === 'http1' && has('pair-haproxy')) {
       // For scale: the same pair shape with HAProxy as both sidecars (plaintext, one thread each).
-      const server = await startHaproxy(haproxy, backendPort);
-      const client = await startHaproxy(haproxy, server.port);
-      targets.push({
+      const server = await startHaproxy(haproxy, 'http1', backend.port, backend.served);
+      cleanups.push(() => server.stop());
+      const client = await startHaproxy(haproxy, 'http1', server.port, backend.served);
+      add({
+        ...client,
         name: 'pair HAProxy (plaintext)',
-        port: client.port,
-        host: HOST,
+        kind: 'pair',
         pids: [...client.pids, ...server.pids],
-        stop: async () => {
-          await client.stop();
-          await server.stop();
-        },
       });
     }
-    const pairKinds: PairKind[] = [];
-    if (picked.has('pair-plain')) pairKinds.push('plain');
-    if (picked.has('pair-mtls')) pairKinds.push('mtls');
-    if (pairKinds.length > 0) {
-      pairs = await startPairs(pairKinds, args['cpu-prof']);
-      targets.push(...pairs.targets);
-    }
-    for (const target of targets) samples.set(target.name, []);
+  }
+  const pairKinds: PairKind[] = [];
+  if (has('pair-plain')) pairKinds.push('plain');
+  if (has('pair-mtls')) pairKinds.push('mtls');
+  if (pairKinds.length > 0) {
+    const pairs: PairMesh = await startPairs(pairKinds, profileDir('http1'));
+    cleanups.push(() => pairs.stop());
+    targets.push(...pairs.targets);
+  }
+}
+
+const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+/** Runs every cleanup (last first) once, logging failures. */
+async function cleanUp(cleanups: (() => Promise<void>)[]): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    await cleanup().catch((error: unknown) => console.error(`cleanup: ${String(error)}`));
+  }
+}
+
+async function main(): Promise<void> {
+  const load = fork(join(here, 'load-child.ts'));
+  const targets: Target[] = [];
+  const cleanups: (() => Promise<void>)[] = [async () => void load.kill()];
+  const samples = new Map<Target, Sample[]>();
+  // An interrupted run stops the proxies, backends and HAProxy processes it started.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`${signal}: stopping`);
+      void cleanUp(cleanups).finally(() => process.exit(130));
+    });
+  }
+  try {
+    await message(load, 'ready');
+    await startTargets(targets, cleanups);
+    for (const target of targets) samples.set(target, []);
     for (let run = 1; run <= RUNS; run++) {
       for (const target of targets) {
         const sample = await measure(load, target);
-        samples.get(target.name)!.push(sample);
+        samples.get(target)!.push(sample);
         console.log(
-          `run ${run} ${target.name}: ${Math.round(sample.maxRps)} req/s, ${sample.maxCpuUs.toFixed(1)} µs CPU/req at max, ` +
-            `${sample.rateCpuUs.toFixed(1)} µs at ${RATE}/s, p50 ${sample.p50.toFixed(2)} p99 ${sample.p99.toFixed(2)} ms, errors ${sample.errors}`,
+          `run ${run} ${target.protocol} ${target.name}: ${Math.round(sample.maxRps)} req/s, ` +
+            `${fixed(sample.maxCpuUs, 1)} µs CPU/req at max, ${fixed(sample.rateCpuUs, 1)} µs at ${RATE}/s, ` +
+            `p50 ${fixed(sample.p50, 2)} p99 ${fixed(sample.p99, 2)} ms, failed ${sample.errors}` +
+            (sample.checkProblems.length > 0 ? `, NOT ROUTED: ${sample.checkProblems.join('; ')}` : ''),
         );
       }
     }
   } finally {
-    for (const target of targets) await target.stop();
-    await pairs?.stop();
-    plane?.stop();
-    load.kill();
-    backend.kill();
+    await cleanUp(cleanups);
   }
-  const rows: Row[] = targets.map((t) => ({ target: t.name, samples: samples.get(t.name)! }));
-  printReport(rows, { runs: RUNS, seconds: SECONDS, rate: RATE });
+  const rows: Row[] = targets.map((t) => ({
+    target: t.name,
+    protocol: t.protocol,
+    kind: t.kind,
+    samples: samples.get(t)!,
+  }));
+  printReport(rows, {
+    runs: RUNS,
+    seconds: SECONDS,
+    rate: RATE,
+    // performance.now() counts from this process's start.
+    wallSeconds: performance.now() / 1000,
+    ...(startedAt !== undefined && Number.isFinite(startedAt)
+      ? { wallSecondsWithBuild: (Date.now() - startedAt) / 1000 }
+      : {}),
+  });
 }
 
 main().then(
