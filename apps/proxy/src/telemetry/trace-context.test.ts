@@ -1,6 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { incomingTrace, propagatedSpan, propagateTrace, randomHex, startSpan } from './trace-context.ts';
+import {
+  incomingTrace,
+  propagatedSpan,
+  propagateTrace,
+  randomHex,
+  randomRequestId,
+  startSpan,
+} from './trace-context.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
@@ -95,6 +102,18 @@ describe('randomHex', () => {
     for (let i = 0; i < 1000; i++) {
       const id = randomHex(32);
       expect(id).toMatch(/^[0-9a-f]{32}$/);
+      ids.add(id);
+    }
+    expect(ids.size).toBe(1000);
+  });
+});
+
+describe('randomRequestId', () => {
+  it('is a distinct version 4 UUID each time', () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const id = randomRequestId();
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       ids.add(id);
     }
     expect(ids.size).toBe(1000);

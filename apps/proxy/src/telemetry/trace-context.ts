@@ -10,10 +10,10 @@
  *
  * @see https://www.w3.org/TR/trace-context/ and https://github.com/openzipkin/b3-propagation
  */
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
-const POOL_BYTES = 4096;
+const POOL_BYTES = 16384;
 const poolBuffer = Buffer.alloc(POOL_BYTES);
 /** Hex digits of `poolBuffer`, handed out in slices; refilled when used up. */
 let hexPool = '';
@@ -22,7 +22,7 @@ let hexOffset = 0;
 /**
  * `digits` random hex digits (at most 2 x POOL_BYTES): a slice of a pooled
  * hex string, so a request costs no crypto call, no Buffer and no encoding
- * (one randomFillSync and one hex encoding per 4 KiB of randomness).
+ * (one randomFillSync and one hex encoding per 16 KiB of randomness).
  */
 export function randomHex(digits: number): string {
   if (hexOffset + digits > hexPool.length) {
@@ -33,6 +33,15 @@ export function randomHex(digits: number): string {
   const hex = hexPool.slice(hexOffset, hexOffset + digits);
   hexOffset += digits;
   return hex;
+}
+
+/** UUID variant digits (RFC 9562: 10xx) by a random digit's low two bits, repeated over 16 slots. */
+const VARIANT = '89ab89ab89ab89ab';
+
+/** A random (version 4) UUID in lowercase hex, from the same pool as the trace ids. */
+export function randomRequestId(): string {
+  const h = randomHex(32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${VARIANT[h.charCodeAt(16) & 15]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** The span this proxy opened for one request. */
@@ -153,7 +162,7 @@ export function propagateTrace(headers: IncomingHttpHeaders, sampleRate: number,
   headers['x-b3-traceid'] = traceId;
   headers['x-b3-spanid'] = spanId;
   headers['x-b3-sampled'] = sampled ? '1' : '0';
-  if (!header(headers, 'x-request-id')) headers['x-request-id'] = randomUUID();
+  if (!header(headers, 'x-request-id')) headers['x-request-id'] = randomRequestId();
 }
 
 /**
