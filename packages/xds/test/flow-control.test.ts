@@ -75,3 +75,39 @@ describe.each<AdsMode>(['sotw', 'delta'])('%s streams under a write budget', (mo
     }
   });
 });
+
+describe('responses framed in one reused buffer', () => {
+  it('reach each of many concurrent streams intact (grpc-js copies a serialized response before the next)', async () => {
+    const plane = await controlPlane();
+    const nodes = Array.from({ length: 16 }, (_, i) => `big-${i}`);
+    // Each node's own part is large (beyond an HTTP/2 window), so responses of different streams are in flight together.
+    const own = (nodeId: string) =>
+      Array.from({ length: 400 }, (_, j) =>
+        buildCluster(`inbound|${9000 + j}||${nodeId}-${'x'.repeat(200)}`, { type: 'STATIC' }),
+      );
+    const shared = SHARED.map((name) => buildCluster(name));
+    for (const id of nodes) {
+      plane.cache.setSnapshot(
+        id,
+        createSnapshot({
+          [CLUSTER_TYPE_URL]: composeResourceList([shared, own(id)]),
+          [ENDPOINT_TYPE_URL]: SHARED.map((name) => buildClusterLoadAssignment(name, ['10.0.0.1:80'])),
+        }),
+      );
+    }
+    const clients = nodes.map((id) => {
+      const ads = client(plane, id, 'sotw');
+      ads.subscribe(CLUSTER_TYPE_URL);
+      ads.start();
+      return ads;
+    });
+    await waitUntil(() => nodes.every((id) => acksOf(plane, id, CLUSTER_TYPE_URL).length >= 1), {
+      description: 'a CDS ACK from every node',
+    });
+    expect(plane.nacks).toEqual([]);
+    clients.forEach((ads, i) => {
+      const id = nodes[i] as string;
+      expect(names(ads, CLUSTER_TYPE_URL)).toEqual([...SHARED, ...own(id).map((c) => c.name)].sort());
+    });
+  });
+});

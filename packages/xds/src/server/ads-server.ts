@@ -4,7 +4,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import {
-  ADS_SERVICE_DEFINITION,
+  ADS_SERVER_DEFINITION,
   type DeltaDiscoveryRequest,
   type DeltaDiscoveryResponse,
   type DiscoveryRequest,
@@ -48,7 +48,7 @@ export function createAdsServer(options: AdsServerOptions): AdsServer {
   };
   return {
     addToServer(server) {
-      server.addService(ADS_SERVICE_DEFINITION, implementation);
+      server.addService(ADS_SERVER_DEFINITION, implementation);
     },
     syncStatus() {
       const out: ProxySyncStatus[] = [];
