@@ -113,12 +113,8 @@ export class ForwardedRequest implements DeadlineOwner {
       this.deadlines.arm(this.idleDeadline, idleMs);
     }
     stream.onComplete(() => this.onStreamComplete());
-    const base = {
-      method: stream.method,
-      path: this.rewritePath(),
-      authority: this.action.hostRewrite ?? stream.authority,
-      headers,
-    };
+    const path = this.rewritePath();
+    const authority = this.action.hostRewrite ?? stream.authority;
     const req = stream.req;
     const h2 = req.httpVersionMajor === 2;
     const endAfterHeaders =
@@ -128,25 +124,25 @@ export class ForwardedRequest implements DeadlineOwner {
       ? !endAfterHeaders
       : (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) {
-      this.request = { ...base, body: null };
+      this.request = { method: stream.method, path, authority, headers, body: null };
       this.mirror();
       this.attempt();
       return;
     }
     const knownSmall = length !== undefined && Number(length) <= BUFFER_LIMIT;
     if (this.retriesLeft > 0 && knownSmall) {
-      this.bufferBody(base);
+      this.bufferBody({ method: stream.method, path, authority, headers });
       return;
     }
     if (this.retriesLeft > 0 && length === undefined) {
       // Unknown length (chunked, HTTP/2, gRPC streams): stream now, keep a copy for retries.
       this.replay = new ReplayBuffer(req, BUFFER_LIMIT);
-      this.request = { ...base, body: this.replay.live };
+      this.request = { method: stream.method, path, authority, headers, body: this.replay.live };
       this.attempt();
       return;
     }
     this.retriesLeft = 0;
-    this.request = { ...base, body: req };
+    this.request = { method: stream.method, path, authority, headers, body: req };
     this.attempt();
   }
 

@@ -1,14 +1,14 @@
 /**
- * Connection pools to one upstream host: an undici `Pool` for HTTP/1.1
- * (keep-alive, no pipelining) or one node:http2 session for HTTP/2 and
+ * Connection pools to one upstream host: weft's HTTP/1.1 client
+ * (http1-client.ts: keep-alive, no pipelining) or one node:http2 session for HTTP/2 and
  * gRPC. Both expose the same streaming `send(request, handler)` contract
  * with backpressure (`pause`/`resume`) and cancellation (`abort`).
  */
 import http2 from 'node:http2';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
-import { buildConnector, Pool } from 'undici';
+import { buildConnector } from 'undici';
 import { http2TlsConnection, type TlsConnectOptions, tlsConnector } from '../tls/upstream-connector.ts';
+import { Http1Client } from './http1-client.ts';
 import { classifyUpstreamError, UpstreamError } from './upstream-errors.ts';
 
 /** Outgoing header values; names lowercased. */
@@ -90,9 +90,9 @@ function origin(options: UpstreamPoolOptions): string {
   return `${options.tls ? 'https' : 'http'}://${host}:${options.port}`;
 }
 
+/** HTTP/1.1 over weft's own keep-alive client (http1-client.ts); connections from undici's connectors. */
 class Http1Pool implements UpstreamPool {
-  private readonly pool: Pool;
-  private open = 0;
+  private readonly client: Http1Client;
 
   constructor(options: UpstreamPoolOptions) {
     const tls = options.tls;
@@ -101,118 +101,36 @@ class Http1Pool implements UpstreamPool {
       // Envoy verifies the server only when a validation context is configured; Weft does not support one yet.
       ...(tls ? { rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] } : {}),
     });
-    this.pool = new Pool(origin(options), {
-      connections: options.maxConnections,
-      pipelining: 1,
-      // SNI comes from the cluster's UpstreamTlsContext.sni only (as Envoy without auto_sni), never from Host.
-      connect: options.tlsConnect
-        ? tlsConnector(options.tlsConnect, ['http/1.1'], options.connectTimeoutMs)
-        : tls
-          ? (opts, callback) => base({ ...opts, servername: tls.sni ?? '' }, callback)
-          : base,
-      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
-      keepAliveTimeout: 60_000,
-      headersTimeout: 0,
-      bodyTimeout: 0,
+    // SNI comes from the cluster's UpstreamTlsContext.sni only (as Envoy without auto_sni), never from Host.
+    const connector: buildConnector.connector = options.tlsConnect
+      ? tlsConnector(options.tlsConnect, ['http/1.1'], options.connectTimeoutMs)
+      : tls
+        ? (opts, callback) => base({ ...opts, servername: tls.sni ?? '' }, callback)
+        : base;
+    this.client = new Http1Client({
+      connector,
+      connectOptions: {
+        hostname: options.address,
+        host: `${options.address.includes(':') ? `[${options.address}]` : options.address}:${options.port}`,
+        protocol: tls ? 'https:' : 'http:',
+        port: String(options.port),
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      },
+      maxConnections: options.maxConnections,
+      keepAliveTimeoutMs: 60_000,
     });
-    this.pool.on('connect', () => this.open++);
-    this.pool.on('disconnect', () => this.open--);
   }
 
   get connections(): number {
-    return this.open;
+    return this.client.connections;
   }
 
   send(request: UpstreamRequest, handler: UpstreamHandler): UpstreamControl {
-    const dispatchHandler = new Http1Dispatch(handler);
-    // undici takes a flat [name, value, ...] list as is; no per-request object copy.
-    const headers: Array<string | string[]> = ['host', request.authority];
-    const source = request.headers;
-    for (const name in source) headers.push(name, source[name]!);
-    try {
-      this.pool.dispatch(
-        {
-          method: request.method as Dispatcher.HttpMethod,
-          path: request.path,
-          headers: headers as unknown as string[],
-          body: request.body as Dispatcher.DispatchOptions['body'],
-          headersTimeout: 0,
-          bodyTimeout: 0,
-        },
-        dispatchHandler,
-      );
-    } catch (error) {
-      // undici rejects some requests synchronously (e.g. a header it will not send): fail this attempt only.
-      queueMicrotask(() => dispatchHandler.onResponseError(undefined, error as Error));
-    }
-    return dispatchHandler;
+    return this.client.send(request, handler);
   }
 
   close(): Promise<void> {
-    return this.pool.close();
-  }
-}
-
-/** Adapts undici's dispatch handler to UpstreamHandler. */
-class Http1Dispatch implements Dispatcher.DispatchHandler, UpstreamControl {
-  private readonly handler: UpstreamHandler;
-  private controller: Dispatcher.DispatchController | undefined;
-  private connected = false;
-  private done = false;
-  private pendingAbort: UpstreamError | undefined;
-
-  constructor(handler: UpstreamHandler) {
-    this.handler = handler;
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    this.connected = true;
-    this.handler.onStart?.();
-    if (this.pendingAbort) controller.abort(this.pendingAbort);
-  }
-
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
-    this.controller = controller;
-    if (statusCode < 200) return;
-    this.handler.onHeaders(statusCode, headers);
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.handler.onData(chunk)) controller.pause();
-  }
-
-  onResponseEnd(
-    _controller: Dispatcher.DispatchController,
-    trailers: Record<string, string | string[] | undefined>,
-  ): void {
-    if (this.done) return;
-    this.done = true;
-    this.handler.onEnd(trailers);
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
-    if (this.done) return;
-    this.done = true;
-    this.handler.onError(classifyUpstreamError(error, this.connected));
-  }
-
-  pause(): void {
-    this.controller?.pause();
-  }
-
-  resume(): void {
-    this.controller?.resume();
-  }
-
-  abort(error: UpstreamError): void {
-    if (this.done) return;
-    if (this.controller) this.controller.abort(error);
-    else this.pendingAbort = error;
+    return this.client.close();
   }
 }
 
