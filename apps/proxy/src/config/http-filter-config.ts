@@ -165,6 +165,9 @@ export interface HeaderMutation {
 
 export const NO_HEADER_MUTATION: HeaderMutation = { add: [], remove: [] };
 
+/** RFC 9110 token characters. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 const APPEND_ACTIONS: readonly AppendAction[] = [
   'APPEND_IF_EXISTS_OR_ADD',
   'ADD_IF_ABSENT',
@@ -191,7 +194,19 @@ export function compileHeaderMutation(
       problems.add(at(optPath, 'header.key'), `pseudo-headers and host cannot be modified (${name})`);
       continue;
     }
+    if (!HEADER_NAME.test(name)) {
+      problems.add(
+        at(optPath, 'header.key'),
+        `must be an HTTP header name (a token), got ${JSON.stringify(name)}`,
+      );
+      continue;
+    }
     const value = readString(header, 'value', at(optPath, 'header'), problems) ?? '';
+    // Envoy's HTTP_HEADER_VALUE (non-strict): no NUL, CR or LF, which would split the message.
+    if (/[\0\r\n]/.test(value)) {
+      problems.add(at(optPath, 'header.value'), 'must not contain NUL, CR or LF');
+      continue;
+    }
     const append = readWrappedBool(body, 'append', optPath, problems);
     const action =
       readEnum(body, 'appendAction', optPath, problems, APPEND_ACTIONS, APPEND_ACTIONS) ??
