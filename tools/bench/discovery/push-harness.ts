@@ -49,6 +49,11 @@ async function reapply(store: ReturnType<typeof createConfigStore>, edit: () => 
 
 const ms = (from: number) => (performance.now() - from).toFixed(0);
 
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(since);
+  return ((used.user + used.system) / 1000).toFixed(0);
+};
+
 /** V8 heap in use after a full GC (with --expose-gc; else as it stands), in MB. */
 function heapMb(): string {
   (globalThis as { gc?: () => void }).gc?.();
@@ -77,12 +82,13 @@ try {
   orchestrator.pushNow();
   const firstPush = ms(started);
   started = performance.now();
+  const connectCpu = process.cpuUsage();
   for (const spec of proxySpecs(proxies, shape)) {
     const result = orchestrator.connect({ id: spec.nodeId, metadata: spec.metadata });
     if (!result.ok) throw new Error(`connect ${spec.nodeId}: ${result.reason}`);
   }
   process.stdout.write(
-    `S=${shape.services} N=${proxies}: first push context ${firstPush} ms; ${proxies} connects ${ms(started)} ms\n`,
+    `S=${shape.services} N=${proxies}: first push context ${firstPush} ms; ${proxies} connects ${ms(started)} ms, CPU ${cpuMs(connectCpu)} ms\n`,
   );
   process.stdout.write(
     `heap in use (after GC with --expose-gc): at start ${heapAtStart}, config loaded ${heapLoaded}, ${proxies} proxies connected ${heapMb()}\n`,
@@ -104,10 +110,12 @@ try {
       await reapply(store, edit);
       sets = 0;
       started = performance.now();
+      const cpuBefore = process.cpuUsage();
       const report = orchestrator.pushNow();
+      const cpu = process.cpuUsage(cpuBefore);
       const changed = PUSH_ORDER.map((t) => `${t.split('.').pop()}:${report.changedTypes[t] ?? 0}`).join(' ');
       process.stdout.write(
-        `round ${round} ${kind}: push ${ms(started)} ms (push context + ${report.viewsGenerated} views), ${sets} snapshots set, changed ${changed}\n`,
+        `round ${round} ${kind}: push ${ms(started)} ms, CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms (push context + ${report.viewsGenerated} views), ${sets} snapshots set, changed ${changed}\n`,
       );
     }
   }
