@@ -1,6 +1,7 @@
 /**
  * The HTTP connection manager of one filter chain: the downstream codecs
- * (node:http for HTTP/1.1, node:http2 for h2c prior knowledge), the HTTP
+ * (weft's own HTTP/1.1 codec on the raw socket, http1-server.ts; node:http2
+ * for h2c prior knowledge and ALPN h2), the HTTP
  * filter chain, route resolution (inline or RDS, looked up per request so
  * RDS updates apply to open connections too), and downstream protocol
  * errors (400, 431) answered without ever throwing.
@@ -9,7 +10,6 @@
  * (`handleHttp1`, `handleHttp2`). `drain()` stops keep-alive and lets
  * in-flight requests finish (old listeners on LDS updates, SIGTERM).
  */
-import http from 'node:http';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { HttpConnectionManagerConfig, ListenerConfig } from '../config/listener-config.ts';
@@ -24,6 +24,9 @@ import {
   type HttpFilter,
   HttpStream,
 } from './http-stream.ts';
+import type { Http1Request } from './http1-connection.ts';
+import type { Http1Response } from './http1-response.ts';
+import { Http1Server } from './http1-server.ts';
 import { ResponseFlag } from './response-flags.ts';
 import { selectRoute, selectVirtualHost } from './router.ts';
 import { routerFilter } from './router-filter.ts';
@@ -48,12 +51,17 @@ export interface ProxyServices {
 
 const FILTERS: Record<string, HttpFilter> = { fault: faultFilter, cors: corsFilter, router: routerFilter };
 
+/** Envoy's default max_headers_count (common_http_protocol_options); more is a 431. */
+const MAX_REQUEST_HEADERS = 100;
+/** Time allowed for a request head once its first byte arrived (node:http's default headersTimeout). */
+const REQUEST_HEADERS_TIMEOUT_MS = 60_000;
+
 export class HttpConnectionManagerRuntime {
   readonly config: HttpConnectionManagerConfig;
   readonly listener: ListenerConfig;
   readonly services: ProxyServices;
   readonly filters: readonly HttpFilter[];
-  private readonly http1: http.Server;
+  private readonly http1: Http1Server;
   private readonly h2: http2.Http2Server;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private draining = false;
@@ -66,21 +74,21 @@ export class HttpConnectionManagerRuntime {
       typeof kind === 'string' ? FILTERS[kind]! : createSecurityFilter(kind),
     );
     const onRequest = (req: DownstreamRequest, res: DownstreamResponse): void => this.handleRequest(req, res);
-    this.http1 = http.createServer(
+    this.http1 = new Http1Server(
       {
-        maxHeaderSize: config.maxRequestHeadersKb * 1024,
-        requestTimeout: 0,
-        keepAliveTimeout: Math.min(config.idleTimeoutMs, 2 ** 31 - 1),
-        joinDuplicateHeaders: false,
+        serverName: config.serverName,
+        maxHeadBytes: config.maxRequestHeadersKb * 1024,
+        maxHeaders: MAX_REQUEST_HEADERS,
+        idleTimeoutMs: config.idleTimeoutMs,
+        headersTimeoutMs: REQUEST_HEADERS_TIMEOUT_MS,
+        now: services.now,
       },
-      onRequest as unknown as http.RequestListener,
+      {
+        onRequest: (req: Http1Request, res: Http1Response) => this.handleRequest(req, res),
+        onUpgrade: (req, socket, head) => handleUpgrade(this, req, socket, head),
+      },
+      services,
     );
-    this.http1.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
-      rejectMalformed(error, socket),
-    );
-    this.http1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      handleUpgrade(this, req, socket, head);
-    });
     this.h2 = http2.createServer({
       maxHeaderListPairs: 1000,
       maxSendHeaderBlockLength: config.maxRequestHeadersKb * 1024,
@@ -101,7 +109,7 @@ export class HttpConnectionManagerRuntime {
 
   /** Serves an HTTP/1.x connection. */
   handleHttp1(socket: Duplex): void {
-    this.http1.emit('connection', socket);
+    this.http1.serve(socket);
   }
 
   /** Serves an HTTP/2 prior-knowledge (h2c) connection. */
@@ -122,8 +130,6 @@ export class HttpConnectionManagerRuntime {
       stream.addFlag(ResponseFlag.DownstreamConnectionTermination);
       stream.complete();
     });
-    if (this.draining && req.httpVersionMajor === 1)
-      (res as unknown as http.ServerResponse).shouldKeepAlive = false;
     const routeConfig = this.routeConfig();
     stream.routeConfig = routeConfig;
     const virtualHost = routeConfig && selectVirtualHost(routeConfig, stream.authority);
@@ -144,32 +150,21 @@ export class HttpConnectionManagerRuntime {
   }
 
   /**
-   * Stops keep-alive on HTTP/1 connections (idle ones close now, busy ones
-   * after their response) and sends GOAWAY on HTTP/2 sessions. Safe to repeat.
+   * Stops keep-alive on HTTP/1 connections (each closes after its next
+   * response; idle ones are destroyed with `destroy()` after the drain
+   * period) and sends GOAWAY on HTTP/2 sessions. Safe to repeat.
    */
   drain(): void {
     if (this.draining) return;
     this.draining = true;
-    this.http1.closeIdleConnections();
-    this.http1.close();
+    this.http1.drain();
     for (const session of this.sessions) session.close();
   }
 
   /** Destroys whatever connections remain (after the drain period). */
   destroy(): void {
     this.drain();
-    this.http1.closeAllConnections();
+    this.http1.destroy();
     for (const session of this.sessions) session.destroy();
   }
-}
-
-/** Answers a request node's HTTP/1 parser rejected: 431 for oversized headers, else 400; then closes. */
-function rejectMalformed(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const status =
-    error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  socket.end(`HTTP/1.1 ${status}\r\nserver: weft\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
 }

@@ -4,10 +4,10 @@
  * the two sockets are spliced (request head replayed upstream). Otherwise
  * the upgrade is refused with 403, as Envoy does.
  */
-import type http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpConnectionManagerRuntime } from './http-connection-manager.ts';
+import type { UpgradeRequest } from './http1-connection.ts';
 import { pickCluster, selectRoute, selectVirtualHost } from './router.ts';
 
 function refuse(socket: Duplex, status: string): void {
@@ -17,7 +17,7 @@ function refuse(socket: Duplex, status: string): void {
 /** Routes and splices one upgrade request; never throws. */
 export function handleUpgrade(
   hcm: HttpConnectionManagerRuntime,
-  req: http.IncomingMessage,
+  req: UpgradeRequest,
   socket: Duplex,
   head: Buffer,
 ): void {
@@ -27,7 +27,7 @@ export function handleUpgrade(
     return;
   }
   const authority = req.headers.host ?? '';
-  const path = req.url ?? '/';
+  const path = req.url;
   const routeConfig = hcm.routeConfig();
   const virtualHost = routeConfig && selectVirtualHost(routeConfig, authority);
   const route =
@@ -54,7 +54,7 @@ export function handleUpgrade(
   upstream.on('close', () => socket.destroy());
   upstream.once('connect', () => {
     upstream.setTimeout(0);
-    const lines = [`${req.method ?? 'GET'} ${path} HTTP/1.1`];
+    const lines = [`${req.method} ${path} HTTP/1.1`];
     const raw = req.rawHeaders;
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i]!;
