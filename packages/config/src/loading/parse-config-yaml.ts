@@ -3,7 +3,7 @@
  * non-resources and invalid resources become problems, and the good objects
  * beside them are kept.
  */
-import { isMap, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { type Document, isMap, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import type { ConfigObject } from '../resources/resource-types.ts';
 import type { Problem } from '../validation/problem.ts';
 import { type ObjectIdentity, validateObjectAt } from '../validation/validate-object.ts';
@@ -22,12 +22,45 @@ export interface DetailedParseResult extends ParseResult {
   incomplete: boolean;
 }
 
-/** Line locators of parsed objects, for cross-object problems (validateReferences). */
-const locators = new WeakMap<ConfigObject, (path: string) => number | undefined>();
+/**
+ * Where a parsed object came from: the file's text, its document and (for
+ * `kind: List`) its item. Enough to find any field's line again by parsing
+ * the text once more, without keeping every YAML tree alive for the
+ * lifetime of the objects (the trees are several times the objects' size).
+ */
+interface ObjectOrigin {
+  text: string;
+  document: number;
+  item: number | undefined;
+}
 
-/** The line of `path` in `object` as it was loaded, when it came from YAML. */
+/** Origins of parsed objects, for cross-object problems (validateReferences). */
+const origins = new WeakMap<ConfigObject, ObjectOrigin>();
+
+/**
+ * The last text parsed again by `lineOf`: cross-object problems come in file
+ * order, so consecutive lookups mostly hit the same file.
+ */
+let reparsed: { text: string; documents: readonly Document.Parsed[]; lines: LineCounter } | undefined;
+
+/**
+ * The line of `path` in `object` as it was loaded, when it came from YAML.
+ * Parses the object's file text again (cached for the last file asked),
+ * so call it for problems, not on every object.
+ */
 export function lineOf(object: ConfigObject, path: string): number | undefined {
-  return locators.get(object)?.(path);
+  const origin = origins.get(object);
+  if (!origin) return undefined;
+  if (reparsed?.text !== origin.text) {
+    const lines = new LineCounter();
+    const documents = parseAllDocuments(origin.text, { lineCounter: lines, uniqueKeys: true });
+    reparsed = { text: origin.text, documents: Array.isArray(documents) ? documents : [], lines };
+  }
+  const contents = (reparsed.documents[origin.document]?.contents ?? null) as Node | null;
+  if (origin.item === undefined) return lineOfPath(contents, path, reparsed.lines);
+  const items = isMap(contents) ? contents.get('items', true) : undefined;
+  const node = isSeq(items) ? (items.items[origin.item] as Node | undefined) : undefined;
+  return node ? lineOfPath(node, path, reparsed.lines) : undefined;
 }
 
 /** Aliases expanded per document, against "billion laughs" inputs. */
@@ -55,7 +88,7 @@ export function parseConfigYamlDetailed(text: string, file: string): DetailedPar
     return result;
   }
   if (!Array.isArray(documents)) return result;
-  for (const doc of documents) {
+  for (const [index, doc] of documents.entries()) {
     const docLine = doc.contents?.range
       ? lines.linePos(doc.contents.range[0]).line
       : lines.linePos(doc.range?.[0] ?? 0).line;
@@ -85,11 +118,19 @@ export function parseConfigYamlDetailed(text: string, file: string): DetailedPar
       value.items.forEach((item, i) => {
         const node = isSeq(itemsNode) ? (itemsNode.items[i] as Node | undefined) : undefined;
         const line = node?.range ? lines.linePos(node.range[0]).line : docLine;
-        addObject(result, item, file, line, (path) => lineOfPath(node ?? null, path, lines));
+        addObject(result, item, file, line, (path) => lineOfPath(node ?? null, path, lines), {
+          text,
+          document: index,
+          item: i,
+        });
       });
       continue;
     }
-    addObject(result, value, file, docLine, (path) => lineOfPath(contents, path, lines));
+    addObject(result, value, file, docLine, (path) => lineOfPath(contents, path, lines), {
+      text,
+      document: index,
+      item: undefined,
+    });
   }
   return result;
 }
@@ -100,11 +141,12 @@ function addObject(
   file: string,
   line: number,
   locate: (path: string) => number | undefined,
+  origin: ObjectOrigin,
 ): void {
   const validated = validateObjectAt(value, { file, line }, locate);
   result.problems.push(...validated.problems);
   if (validated.object) {
-    locators.set(validated.object, locate);
+    origins.set(validated.object, origin);
     result.objects.push(validated.object);
   } else if (validated.identity) {
     result.rejected.push(validated.identity);

@@ -57,6 +57,21 @@ describe('validateReferences', () => {
     ]);
   });
 
+  it('finds lines in kind: List items and across files checked together, after the parse', () => {
+    const list = `apiVersion: v1\nkind: List\nitems:\n- ${rule('x', 'x', ['v1']).trimEnd().replaceAll('\n', '\n  ')}\n- ${service('r', 'x', 'v9').trimEnd().replaceAll('\n', '\n  ')}\n`;
+    const first = parseConfigYaml(`${rule('y', 'y', [])}---\n${service('s', 'y', 'v1')}`, 'one.yaml');
+    const second = parseConfigYaml(list, 'two.yaml');
+    expect([...first.problems, ...second.problems]).toEqual([]);
+    // Interleaved, so each lookup parses its file again.
+    const objects = [second.objects[1], first.objects[1], second.objects[0], first.objects[0]].filter(
+      (o) => o !== undefined,
+    );
+    expect(validateReferences(objects).map(formatProblem)).toEqual([
+      'two.yaml:19 VirtualService default/r: spec.http[0].route[0].destination.subset: subset "v9" of x.default.svc.cluster.local is not defined by any DestinationRule',
+      'one.yaml:17 VirtualService default/s: spec.http[0].route[0].destination.subset: subset "v1" of y.default.svc.cluster.local is not defined by any DestinationRule',
+    ]);
+  });
+
   it('does not resolve a short host against another namespace', () => {
     expect(check(rule('reviews', 'reviews', ['v1'], 'other'), service('r', 'reviews', 'v1'))).toHaveLength(1);
   });
