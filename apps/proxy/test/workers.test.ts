@@ -2,8 +2,10 @@
  * `--concurrency 2` with the built binary: the primary holds ADS and admin,
  * two workers share the listener port (SO_REUSEPORT). Both serve, a config
  * push reaches both, admin sums their counters, and a killed worker is
- * forked again with the current config.
+ * forked again with the current config. The primary re-executes itself in
+ * its own pid with the V8 heap flags, and the workers inherit them.
  */
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as builders from '../src/testing/builders.ts';
@@ -100,6 +102,12 @@ describe('weft-proxy --concurrency 2', () => {
       (await versions(40)).every((v) => v === '200 2'),
     );
     expect(new Set(await versions(100))).toEqual(new Set(['200 2']));
+  });
+
+  it('runs the primary (in the pid it was started as) and every worker with the V8 heap flags', async () => {
+    const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    expect(cmdline(proxy.child.pid!)).toContain('--max-semi-space-size=8');
+    for (const worker of await workers()) expect(cmdline(worker.pid!)).toContain('--max-semi-space-size=8');
   });
 
   it('forks a killed worker again, with the current config', async () => {

@@ -231,25 +231,23 @@ async function splittingRelay(port: number, pieces: number, pauseMs: number): Pr
 
 function getOverHttp1(port: number): Promise<{ status: number; alpn: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/',
-        ca: rootPem,
-        servername: 'gateway.internal',
-        ALPNProtocols: ['http/1.1'],
-        agent: false,
-      },
-      (res) => {
-        const alpn = String((res.socket as TLSSocket).alpnProtocol);
-        let body = '';
-        res.on('data', (c) => {
-          body += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, alpn, body }));
-      },
-    );
+    const options: https.RequestOptions & tls.ConnectionOptions = {
+      host: '127.0.0.1',
+      port,
+      path: '/',
+      ca: rootPem,
+      servername: 'gateway.internal',
+      ALPNProtocols: ['http/1.1'],
+      agent: false,
+    };
+    const req = https.request(options, (res) => {
+      const alpn = String((res.socket as TLSSocket).alpnProtocol);
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, alpn, body }));
+    });
     req.on('error', reject);
     req.end();
   });
