@@ -11,8 +11,6 @@
 import cluster from 'node:cluster';
 import { createWriteStream } from 'node:fs';
 import { parseLogLevel } from '@weft/telemetry';
-import { startIdentityAgent } from './agent/identity-agent.ts';
-import { runIptablesCommand, runTool } from './capture/iptables-command.ts';
 import { HELP, parseFlags } from './cli-flags.ts';
 import { type ProxyOptions, startProxy, type WeftProxy } from './proxy.ts';
 import { createLevelSwitch } from './telemetry/level-switch.ts';
@@ -22,6 +20,9 @@ import { startWorker } from './workers/worker-process.ts';
 
 async function main(): Promise<number> {
   if (process.argv[2] === 'iptables') {
+    // Loaded only here (as the identity agent below only with an identity): a process holds
+    // the code it runs, and node-forge alone is about 3 MB of it.
+    const { runIptablesCommand, runTool } = await import('./capture/iptables-command.ts');
     return runIptablesCommand(process.argv.slice(3), {
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
@@ -64,7 +65,11 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => stop('SIGINT'));
   // The identity agent: each process that serves traffic (or validates, in a primary) holds its own certificate.
   const agent = flags.agent
-    ? startIdentityAgent({ ...flags.agent, namespace: String(flags.metadata.NAMESPACE), logger })
+    ? (await import('./agent/identity-agent.ts')).startIdentityAgent({
+        ...flags.agent,
+        namespace: String(flags.metadata.NAMESPACE),
+        logger,
+      })
     : undefined;
   try {
     const options: ProxyOptions = {
