@@ -69,6 +69,7 @@ interface Figures {
   gcMaxMs: number;
   gcOver5Ms: number;
   heapTotalMb: number;
+  runQueueWaitMs: number;
   rssMb: number;
   failed: number;
 }
@@ -205,6 +206,7 @@ async function measure(proxy: Proxy): Promise<Figures> {
     gcMaxMs: p.gcMaxMs!,
     gcOver5Ms: p.gcOver5Ms!,
     heapTotalMb: p.heapTotalMb!,
+    runQueueWaitMs: p.runQueueWaitMs!,
     rssMb: rssMb(pid),
     failed: max.failed + fixed.failed,
   };
