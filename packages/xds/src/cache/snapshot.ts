@@ -79,11 +79,18 @@ export function resourceSetVersion(resources: ReadonlyMap<string, Resource>): st
   return formatSetVersion(setDigestOf(resources.values()), resources.size);
 }
 
+const EMPTY_INDEX: { byName: ReadonlyMap<string, Resource>; digest: SetDigest } = {
+  byName: new Map(),
+  digest: new Uint32Array(4),
+};
+
 /** Indexes one plain list of `typeUrl`; memoised per list object. Throws SnapshotError. */
 function indexList(
   typeUrl: TypeUrl,
   list: readonly Resource[],
 ): { byName: ReadonlyMap<string, Resource>; digest: SetDigest } {
+  // Every empty list is the same empty set: one map object, so results kept against it (partProblems) are reused.
+  if (list.length === 0) return EMPTY_INDEX;
   const known = indexedLists.get(list);
   if (known !== undefined && known.typeUrl === typeUrl) return known;
   const byName = new Map<string, Resource>();
