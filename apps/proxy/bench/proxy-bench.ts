@@ -92,7 +92,7 @@ const listed = (text: string) =>
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-const unknownScenarios = listed(args.scenarios).filter((s) => !(s in SCENARIOS));
+const unknownScenarios = listed(args.scenarios).filter((s) => !Object.hasOwn(SCENARIOS, s));
 if (unknownScenarios.length > 0)
   fail(`--scenarios: unknown ${unknownScenarios.join(', ')} (known: ${SCENARIO_NAMES.join(', ')})`);
 const unknownProtocols = listed(args.protocols).filter((p) => !(PROTOCOLS as readonly string[]).includes(p));
