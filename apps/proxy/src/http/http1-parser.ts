@@ -177,15 +177,17 @@ export function parseRequestHead(buf: Buffer, start: number, limits: HeadLimits)
   }
   if (end - start > limits.maxHeadBytes) return fail(431, 'request header section too large');
 
+  // One string for the whole head (latin1: one char per byte); names and values are slices of it.
+  const text = buf.toString('latin1', start, end);
   // Request line: method SP request-target SP HTTP-version CRLF.
   let p = start;
   while (TOKEN[buf[p]!] === 1) p++;
   if (p === start || buf[p] !== SP) return fail(400, 'invalid request line');
-  const method = buf.toString('latin1', start, p);
+  const method = text.slice(0, p - start);
   const targetStart = ++p;
   while (TARGET_CHAR[buf[p]!] === 1) p++;
   if (p === targetStart || buf[p] !== SP) return fail(400, 'invalid request target');
-  const url = buf.toString('latin1', targetStart, p);
+  const url = text.slice(targetStart - start, p - start);
   p++;
   if (
     buf[p] !== 0x48 || // H
@@ -231,8 +233,8 @@ export function parseRequestHead(buf: Buffer, start: number, limits: HeadLimits)
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
     p += 2;
     if (++count > limits.maxHeaders) return fail(431, 'too many request headers');
-    const name = buf.toString('latin1', nameStart, nameEnd).toLowerCase();
-    const value = buf.toString('latin1', valueStart, valueEnd);
+    const name = text.slice(nameStart - start, nameEnd - start).toLowerCase();
+    const value = text.slice(valueStart - start, valueEnd - start);
     switch (name) {
       case 'content-length': {
         const length = parseContentLength(value);

@@ -256,7 +256,7 @@ export class Http1Response implements DownstreamResponse {
     const prefixLength = prefix?.length ?? 0;
     const out = Buffer.allocUnsafe(prefixLength + bodyLength + (suffix?.length ?? 0));
     if (prefix) out.write(prefix, 0, 'latin1');
-    body!.copy(out, prefixLength);
+    out.set(body!, prefixLength);
     if (suffix) out.write(suffix, prefixLength + bodyLength, 'latin1');
     return socket.write(out);
   }
