@@ -21,6 +21,7 @@
 import { type Duplex, Readable } from 'node:stream';
 import {
   ChunkedDecoder,
+  findHeadEnd,
   type HeadLimits,
   parseRequestHead,
   type RequestHead,
@@ -68,6 +69,7 @@ type Socket = Duplex & {
   setNoDelay?(noDelay?: boolean): unknown;
 };
 
+const EMPTY = Buffer.alloc(0);
 const DEADLINE_NONE = 0;
 const DEADLINE_IDLE = 1;
 const DEADLINE_HEAD = 2;
@@ -133,7 +135,13 @@ export class Http1Connection implements ResponseConnection {
   private deadlineKind = DEADLINE_NONE;
   private readonly owner: Http1Owner;
   private readonly settings: Http1Settings;
-  private buffered: Buffer | undefined;
+  /** Received bytes not consumed yet (an incomplete head, or pipelined requests), in order. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** The last (up to 3) pending bytes: where a head terminator split across reads may start. */
+  private pendingTail: Buffer = EMPTY;
+  /** `pending` holds the start of a request head whose end has not arrived. */
+  private headWaiting = false;
   private input: 'head' | 'length' | 'chunked' | 'closed' = 'head';
   private remaining = 0;
   private decoder: ChunkedDecoder | undefined;
@@ -199,7 +207,7 @@ export class Http1Connection implements ResponseConnection {
     return (
       !req.keepAlive ||
       this.draining ||
-      (this.peerEnded && !this.buffered) ||
+      (this.peerEnded && this.pendingBytes === 0) ||
       (req.expectContinue && !req.continueSent && !req.bodyComplete)
     );
   }
@@ -215,7 +223,7 @@ export class Http1Connection implements ResponseConnection {
       this.closeGracefully();
       return;
     }
-    if (this.buffered) {
+    if (this.pendingBytes > 0) {
       // Pipelined bytes wait until this response's completion hooks have run.
       queueMicrotask(() => this.resumeInput());
       return;
@@ -245,11 +253,23 @@ export class Http1Connection implements ResponseConnection {
 
   private receive(chunk: Buffer): void {
     if (this.closing) return;
-    const pending = this.buffered;
-    if (pending) {
-      this.buffered = undefined;
-      this.consume(Buffer.concat([pending, chunk]), 0);
-    } else this.consume(chunk, 0);
+    if (this.pendingBytes === 0) {
+      this.consume(chunk, 0);
+      return;
+    }
+    if (this.currentRes) {
+      this.stashPipelined(chunk, 0);
+      return;
+    }
+    // An incomplete head: look for its end in the new bytes only (plus the few before them), so a
+    // head trickling in byte by byte costs linear time, not a rescan and a copy per read.
+    if (this.headWaiting && this.pendingBytes + chunk.length <= this.settings.maxHeadBytes) {
+      if (findHeadEnd(Buffer.concat([this.pendingTail, chunk]), 0) < 0) {
+        this.stash(chunk, 0);
+        return;
+      }
+    }
+    this.consume(this.takePending(chunk), 0);
   }
 
   private resumeInput(): void {
@@ -258,9 +278,7 @@ export class Http1Connection implements ResponseConnection {
       this.pausedForPipeline = false;
       if (!this.pausedForBody) this.socket.resume();
     }
-    const pending = this.buffered;
-    this.buffered = undefined;
-    if (pending) this.consume(pending, 0);
+    if (this.pendingBytes > 0) this.consume(this.takePending(undefined), 0);
     if (!this.currentRes && !this.closing) {
       if (this.peerEnded) this.closeGracefully();
       else if (this.deadlineKind === DEADLINE_NONE) this.armIdle();
@@ -276,11 +294,7 @@ export class Http1Connection implements ResponseConnection {
       }
       if (this.input === 'closed') return;
       if (this.currentRes) {
-        this.stash(buf, pos);
-        if (this.buffered!.length > this.settings.maxHeadBytes && !this.pausedForPipeline) {
-          this.pausedForPipeline = true;
-          this.socket.pause();
-        }
+        this.stashPipelined(buf, pos);
         return;
       }
       pos = skipLeadingEmptyLines(buf, pos);
@@ -288,6 +302,7 @@ export class Http1Connection implements ResponseConnection {
       const result = parseRequestHead(buf, pos, this.settings);
       if (result.kind === 'incomplete') {
         this.stash(buf, pos);
+        this.headWaiting = true;
         if (this.deadlineKind !== DEADLINE_HEAD) this.arm(DEADLINE_HEAD, this.settings.headersTimeoutMs);
         return;
       }
@@ -299,8 +314,42 @@ export class Http1Connection implements ResponseConnection {
     }
   }
 
+  /** Keeps `buf[pos..]` for later (no copy). */
   private stash(buf: Buffer, pos: number): void {
-    this.buffered = pos === 0 ? buf : buf.subarray(pos);
+    const rest = pos === 0 ? buf : buf.subarray(pos);
+    this.pending.push(rest);
+    this.pendingBytes += rest.length;
+    this.pendingTail =
+      rest.length >= 3
+        ? rest.subarray(rest.length - 3)
+        : Buffer.concat([this.pendingTail, rest]).subarray(-3);
+  }
+
+  /** Keeps pipelined bytes while a response is in progress; stops reading past one head's worth. */
+  private stashPipelined(buf: Buffer, pos: number): void {
+    this.stash(buf, pos);
+    if (this.pendingBytes > this.settings.maxHeadBytes && !this.pausedForPipeline) {
+      this.pausedForPipeline = true;
+      this.socket.pause();
+    }
+  }
+
+  /** The pending bytes (and `extra`) as one buffer; clears them. */
+  private takePending(extra: Buffer | undefined): Buffer {
+    if (extra) this.pending.push(extra);
+    const all =
+      this.pending.length === 1
+        ? this.pending[0]!
+        : Buffer.concat(this.pending, this.pendingBytes + (extra?.length ?? 0));
+    this.clearPending();
+    return all;
+  }
+
+  private clearPending(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingTail = EMPTY;
+    this.headWaiting = false;
   }
 
   /** Starts one exchange: reads what body bytes are already here, then hands the request on. */
@@ -415,7 +464,7 @@ export class Http1Connection implements ResponseConnection {
     if (this.closing) return;
     this.closing = true;
     this.input = 'closed';
-    this.buffered = undefined;
+    this.clearPending();
     this.socket.end();
     // Read (and drop) until the peer's FIN, so unread bytes never turn our FIN into a reset.
     if (this.pausedForBody || this.pausedForPipeline) this.socket.resume();
@@ -443,7 +492,7 @@ export class Http1Connection implements ResponseConnection {
   private closed(): void {
     this.closing = true;
     this.input = 'closed';
-    this.buffered = undefined;
+    this.clearPending();
     this.owner.forget(this);
     const req = this.currentReq;
     const res = this.currentRes;

@@ -148,6 +148,34 @@ describe('Http1Server', () => {
     expect(text).toBe('');
   });
 
+  it('parses heads and pipelined requests that arrive one byte per read', async () => {
+    const r = await serve((req, res) => {
+      res.writeHead(200, { 'content-length': String(req.url.length) });
+      res.end(Buffer.from(req.url));
+    });
+    const bytes = Buffer.from(`GET /one HTTP/1.1\r\nHost: test\r\n\r\n${GET.replace('/x', '/two')}`);
+    const text = await new Promise<string>((resolve, reject) => {
+      let answer = '';
+      const socket = net.connect(r.port, '127.0.0.1', async () => {
+        socket.setNoDelay(true);
+        for (const byte of bytes) {
+          socket.write(Buffer.from([byte]));
+          await new Promise((next) => setImmediate(next));
+        }
+      });
+      socket.on('data', (c: Buffer) => {
+        answer += c.toString('latin1');
+        if (answer.endsWith('/two')) {
+          socket.destroy();
+          resolve(answer);
+        }
+      });
+      socket.on('error', reject);
+    });
+    expect(text.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
+    expect(text.indexOf('/one')).toBeLessThan(text.indexOf('/two'));
+  });
+
   it('answers 408 and closes when a request head does not complete in time (slowloris)', async () => {
     const r = await serve(() => {}, { headersTimeoutMs: 100 });
     const started = Date.now();
