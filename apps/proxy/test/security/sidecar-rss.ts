@@ -6,6 +6,10 @@
  * outbound listener (details has no app here: the path runs, the answers
  * are errors). A measurement aid, not a test.
  *
+ * With SERVICES=N the config is bookinfo plus N generated services (a
+ * ServiceEntry with 10 WorkloadEntries each, in the sidecar's namespace),
+ * all in the sidecar's view: issue 9's "1000 services in view".
+ *
  * Run from the repo root after building:
  *   node --conditions=@weft/source apps/proxy/test/security/sidecar-rss.ts [node flags for the proxy]
  * e.g. `--max-semi-space-size=0` for V8's default heap sizing; SNAP=1 writes
@@ -13,17 +17,40 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { freePort, PROXY_BIN, startDiscoveryProcess, stopChild } from '../support/processes.ts';
-import { startCaProcess } from './mesh-fixture.ts';
+import { istioObject, startCaProcess, writeConfig } from './mesh-fixture.ts';
 
 const nodeFlags = process.argv.slice(2);
 const ca = await startCaProcess(['--cert-ttl', '1h']);
-const discovery = await startDiscoveryProcess('/work/main/examples/bookinfo');
 const dir = await mkdtemp(join(tmpdir(), 'rss-'));
+const configDir = join(dir, 'config');
+await cp(new URL('../../../../examples/bookinfo', import.meta.url), configDir, { recursive: true });
+const services = Number(process.env.SERVICES ?? 0);
+await writeConfig(
+  configDir,
+  'generated-services.yaml',
+  Array.from({ length: services }, (_, i) => [
+    istioObject('ServiceEntry', `gen-${i}`, {
+      hosts: [`gen-${i}.default.svc.cluster.local`],
+      location: 'MESH_INTERNAL',
+      resolution: 'STATIC',
+      ports: [{ number: 8080, name: 'http', protocol: 'HTTP' }],
+      workloadSelector: { labels: { app: `gen-${i}` } },
+    }),
+    ...Array.from({ length: 10 }, (_, e) =>
+      istioObject('WorkloadEntry', `gen-${i}-${e}`, {
+        address: `10.${(i >> 8) & 255}.${i & 255}.${e + 1}`,
+        serviceAccount: `gen-${i}`,
+        labels: { app: `gen-${i}` },
+      }),
+    ),
+  ]).flat(),
+);
+const discovery = await startDiscoveryProcess(configDir);
 const tokenFile = join(dir, 'pp.token');
 await writeFile(tokenFile, await ca.token('default', 'bookinfo-productpage'));
 const admin = await freePort();
@@ -87,8 +114,6 @@ const rss = () => {
   };
 };
 console.log('ready after', Date.now() - t0, 'ms', rss());
-const cd = await request(`http://127.0.0.1:${admin}/config_dump`).then((r) => r.body.text());
-console.log('config_dump bytes', cd.length);
 await new Promise((r) => setTimeout(r, 6000));
 console.log('idle 6s', rss());
 // some traffic through the outbound listener (details has no app: the answers are errors, the path runs)
@@ -103,7 +128,7 @@ await new Promise((r) => setTimeout(r, 3000));
 console.log('idle 3s', rss());
 if (process.env.SNAP) {
   child.kill('SIGUSR2');
-  await new Promise((r) => setTimeout(r, 4000));
+  await new Promise((r) => setTimeout(r, 15_000));
 }
 await stopChild(child);
 await discovery.stop();
