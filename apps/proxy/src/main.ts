@@ -9,7 +9,9 @@
 import { relaunchArgs } from './workers/v8-flags.ts';
 
 const relaunch = relaunchArgs(process.argv, process.execArgv, process.env.NODE_OPTIONS);
-if (relaunch && typeof process.execve === 'function') {
+// Not with an IPC channel (a fork()ed process, e.g. a cluster worker, which inherits the flags
+// anyway): the channel's descriptor would not survive the exec.
+if (relaunch && process.channel === undefined && typeof process.execve === 'function') {
   try {
     process.execve(process.execPath, [process.execPath, ...relaunch]);
   } catch (error) {
