@@ -192,4 +192,31 @@ describe('buildMeshModel with indexed selection', () => {
       { numRuns: 1000 },
     );
   });
+
+  it('gives the same model when a later build reuses what an earlier one built from the same objects', () => {
+    const mesh = defaultMeshConfig({ trustDomain: 'example.org' });
+    const other = defaultMeshConfig({ trustDomain: 'other.org' });
+    const object = fc.oneof(serviceEntry, workloadEntry, workloadEntry);
+    fc.assert(
+      fc.property(
+        fc.array(object, { maxLength: 16 }),
+        fc.array(fc.boolean(), { maxLength: 16 }),
+        fc.array(object, { maxLength: 6 }),
+        fc.boolean(),
+        (first, keep, added, switchTrustDomain) => {
+          // Some objects stay the very same objects (as in a store), the others are replaced or dropped.
+          const before = buildMeshModel(first, mesh);
+          const kept = first.filter((_, i) => keep[i] ?? true);
+          const second = [...kept, ...added];
+          const config = switchTrustDomain ? other : mesh;
+          const after = buildMeshModel(second, config);
+          expect(dump(after)).toEqual(dump(straightforwardMeshModel(second, config)));
+          // Unchanged input, unchanged objects: the same Service objects come back.
+          if (!switchTrustDomain && added.length === 0 && kept.length === first.length)
+            expect(after.services.every((s, i) => s === before.services[i])).toBe(true);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
 });

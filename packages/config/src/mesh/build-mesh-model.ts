@@ -68,6 +68,41 @@ function matchesSelector(labels: Record<string, string>, selector: Record<string
 /** A WorkloadEntry as a member of services: its Workload (built once) and its `namespace/name`. */
 type Member = readonly [Workload, string];
 
+/** Members by WorkloadEntry object: an entry the store kept unchanged keeps its Member (and Workload). */
+const members = new WeakMap<WorkloadEntry, Member>();
+
+function memberOf(entry: WorkloadEntry): Member {
+  let member = members.get(entry);
+  if (!member) {
+    member = [workloadFromEntry(entry), `${entry.metadata.namespace}/${entry.metadata.name}`];
+    members.set(entry, member);
+  }
+  return member;
+}
+
+/** What one ServiceEntry adds to the model, and the inputs that decided it. */
+interface Contribution {
+  trustDomain: string;
+  /** The selected members; undefined for an entry without a workloadSelector. */
+  selected: readonly Member[] | undefined;
+  services: readonly Service[];
+  endpoints: readonly Endpoint[];
+}
+
+/**
+ * Contributions by ServiceEntry object. A later build reuses one when the
+ * entry is the same object, the trust domain the same and its selector picks
+ * the same Member objects: a change to one service's WorkloadEntries
+ * rebuilds that service only, and unchanged services keep their Service and
+ * Endpoint objects from one build to the next.
+ */
+const contributions = new WeakMap<ServiceEntry, Contribution>();
+
+function sameMembers(a: readonly Member[] | undefined, b: readonly Member[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((member, i) => member === b[i]);
+}
+
 /**
  * WorkloadEntries of one namespace, in name order, and by `label=value`, so a
  * selector looks only at the entries carrying its rarest label instead of
@@ -85,13 +120,13 @@ function labelKey(key: string, value: string): string {
 function indexWorkloads(entries: readonly WorkloadEntry[]): Map<string, NamespaceWorkloads> {
   const byNamespace = new Map<string, NamespaceWorkloads>();
   for (const entry of entries) {
-    const { namespace, name } = entry.metadata;
+    const { namespace } = entry.metadata;
     let index = byNamespace.get(namespace);
     if (!index) {
       index = { all: [], byLabel: new Map() };
       byNamespace.set(namespace, index);
     }
-    const member: Member = [workloadFromEntry(entry), `${namespace}/${name}`];
+    const member = memberOf(entry);
     index.all.push(member);
     for (const [key, value] of Object.entries(member[0].labels)) {
       const label = labelKey(key, value);
@@ -150,6 +185,12 @@ function endpointOf(service: Service, port: ServicePort, workload: Workload, id:
  * endpoints' service accounts and the entry's `subjectAltNames`. Objects of
  * other kinds are ignored. ServiceEntries are read in namespace/name order,
  * so the first one defining a hostname wins deterministically.
+ *
+ * Pure in what it returns; it remembers, per ServiceEntry and WorkloadEntry
+ * object, what it built, so a later call over mostly the same objects (as a
+ * store keeps them) rebuilds only the ServiceEntries that changed or whose
+ * selected WorkloadEntries changed, and returns the very same Service and
+ * Endpoint objects for the others. Do not mutate the returned objects.
  */
 export function buildMeshModel(objects: readonly ConfigObject[], mesh: MeshConfig): MeshModel {
   const entries = sortedById(objects.filter((o): o is ServiceEntry => o.kind === 'ServiceEntry'));
@@ -159,49 +200,75 @@ export function buildMeshModel(objects: readonly ConfigObject[], mesh: MeshConfi
   const services: Service[] = [];
   const endpoints: Endpoint[] = [];
   for (const entry of entries) {
-    const { spec, metadata } = entry;
-    const ports = (spec.ports ?? []).map(toServicePort);
-    const members: readonly Member[] = spec.workloadSelector
-      ? selectMembers(workloads.get(metadata.namespace), spec.workloadSelector.labels ?? {})
-      : (spec.endpoints ?? []).map((e, i) => [
-          toWorkload(e, `${metadata.name}[${i}]`, metadata.namespace),
-          `ServiceEntry ${metadata.namespace}/${metadata.name}[${i}]`,
-        ]);
-    const accounts = new Set<string>(spec.subjectAltNames ?? []);
-    for (const [workload] of members)
-      accounts.add(spiffeId(mesh.trustDomain, workload.namespace, workload.serviceAccount));
-    const resolution = spec.resolution ?? 'NONE';
-    for (const hostname of spec.hosts) {
-      const service: Service = {
-        hostname,
-        namespace: metadata.namespace,
-        addresses: [...(spec.addresses ?? [])],
-        ports,
-        resolution,
-        location: spec.location ?? 'MESH_EXTERNAL',
-        labels: { ...(metadata.labels ?? {}) },
-        exportTo: [...(spec.exportTo ?? ['*'])],
-        serviceAccounts: [...accounts].sort(),
-        origin: { kind: 'ServiceEntry', namespace: metadata.namespace, name: metadata.name },
-      };
-      services.push(service);
-      const dnsSelf =
-        members.length === 0 &&
-        !spec.workloadSelector &&
-        (resolution === 'DNS' || resolution === 'DNS_ROUND_ROBIN') &&
-        !hostname.startsWith('*');
-      for (const port of ports) {
-        for (const [workload, id] of members) endpoints.push(endpointOf(service, port, workload, id));
-        if (dnsSelf) {
-          const self = toWorkload({ address: hostname }, hostname, metadata.namespace);
-          endpoints.push(
-            endpointOf(service, port, self, `ServiceEntry ${metadata.namespace}/${metadata.name}`),
-          );
-        }
+    const selector = entry.spec.workloadSelector;
+    const selected = selector
+      ? selectMembers(workloads.get(entry.metadata.namespace), selector.labels ?? {})
+      : undefined;
+    let contribution = contributions.get(entry);
+    if (
+      !contribution ||
+      contribution.trustDomain !== mesh.trustDomain ||
+      !sameMembers(contribution.selected, selected)
+    ) {
+      contribution = contribute(entry, selected, mesh.trustDomain);
+      contributions.set(entry, contribution);
+    }
+    for (const service of contribution.services) services.push(service);
+    for (const endpoint of contribution.endpoints) endpoints.push(endpoint);
+  }
+  return createMeshModel(services, endpoints);
+}
+
+/** The services (one per host) and endpoints of one ServiceEntry, given the WorkloadEntries its selector picked. */
+function contribute(
+  entry: ServiceEntry,
+  selected: readonly Member[] | undefined,
+  trustDomain: string,
+): Contribution {
+  const { spec, metadata } = entry;
+  const ports = (spec.ports ?? []).map(toServicePort);
+  const members: readonly Member[] =
+    selected ??
+    (spec.endpoints ?? []).map((e, i) => [
+      toWorkload(e, `${metadata.name}[${i}]`, metadata.namespace),
+      `ServiceEntry ${metadata.namespace}/${metadata.name}[${i}]`,
+    ]);
+  const accounts = new Set<string>(spec.subjectAltNames ?? []);
+  for (const [workload] of members)
+    accounts.add(spiffeId(trustDomain, workload.namespace, workload.serviceAccount));
+  const resolution = spec.resolution ?? 'NONE';
+  const services: Service[] = [];
+  const endpoints: Endpoint[] = [];
+  for (const hostname of spec.hosts) {
+    const service: Service = {
+      hostname,
+      namespace: metadata.namespace,
+      addresses: [...(spec.addresses ?? [])],
+      ports,
+      resolution,
+      location: spec.location ?? 'MESH_EXTERNAL',
+      labels: { ...(metadata.labels ?? {}) },
+      exportTo: [...(spec.exportTo ?? ['*'])],
+      serviceAccounts: [...accounts].sort(),
+      origin: { kind: 'ServiceEntry', namespace: metadata.namespace, name: metadata.name },
+    };
+    services.push(service);
+    const dnsSelf =
+      members.length === 0 &&
+      !spec.workloadSelector &&
+      (resolution === 'DNS' || resolution === 'DNS_ROUND_ROBIN') &&
+      !hostname.startsWith('*');
+    for (const port of ports) {
+      for (const [workload, id] of members) endpoints.push(endpointOf(service, port, workload, id));
+      if (dnsSelf) {
+        const self = toWorkload({ address: hostname }, hostname, metadata.namespace);
+        endpoints.push(
+          endpointOf(service, port, self, `ServiceEntry ${metadata.namespace}/${metadata.name}`),
+        );
       }
     }
   }
-  return createMeshModel(services, endpoints);
+  return { trustDomain, selected, services, endpoints };
 }
 
 /** `objects` sorted by namespace/name (each key computed once). */
