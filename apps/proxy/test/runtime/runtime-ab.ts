@@ -10,6 +10,11 @@
  * at `--rate` req/s (p50/p99 from the due time, CPU µs per request, event
  * loop delay and GC pauses from runtime-probe.ts), then RSS.
  *
+ * `--tls`: the listener terminates TLS (a self-signed certificate made at
+ * start) and the load speaks HTTPS over keep-alive connections. A variant
+ * `NAME=FLAGS@MAIN` runs another build's entry point (e.g. a copy of dist/
+ * with older files) instead of dist/main.js.
+ *
  * Run from the repo root, after building weft-proxy:
  *   flock /tmp/weft-bench.lock node --conditions=@weft/source apps/proxy/test/runtime/runtime-ab.ts \
  *     --variant default= --variant semi4=--max-semi-space-size=4 [--runs 3 --seconds 5 --rate 1000]
@@ -23,7 +28,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { request } from 'undici';
+import { createSelfSignedRoot, generateKeyPair, signCertificate } from '@weft/pki';
+import { Agent, request } from 'undici';
 import {
   filterChain,
   httpConnectionManager,
@@ -44,6 +50,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '5' },
     rate: { type: 'string', default: '1000' },
+    tls: { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(args.runs);
@@ -51,8 +58,9 @@ const SECONDS = Number(args.seconds);
 const RATE = Number(args.rate);
 const HOST = 'svc.local';
 const variants = args.variant.map((spec) => {
-  const [name, flags = ''] = spec.split(/=(.*)/s);
-  return { name: name!, flags: flags.split(' ').filter(Boolean) };
+  const [name, rest = ''] = spec.split(/=(.*)/s);
+  const [flags = '', main = PROXY_BIN] = rest.split('@');
+  return { name: name!, flags: flags.split(' ').filter(Boolean), main };
 });
 
 interface Figures {
@@ -80,9 +88,34 @@ const backend = http.createServer((_req, res) => {
 });
 await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
 const plane = await startControlPlane();
+let transportSocket: Record<string, unknown> | undefined;
+if (args.tls) {
+  const root = await createSelfSignedRoot({ subject: { commonName: 'runtime-ab' } });
+  const key = await generateKeyPair({ type: 'ec' });
+  const cert = signCertificate(root, { publicKey: key.publicKeyPem, dnsNames: [HOST], ttlSeconds: 3600 });
+  transportSocket = {
+    name: 'envoy.transport_sockets.tls',
+    typedConfig: {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+      commonTlsContext: {
+        tlsCertificates: [
+          {
+            certificateChain: { inlineString: cert.certPem + root.certPem },
+            privateKey: { inlineString: key.privateKeyPem },
+          },
+        ],
+        alpnProtocols: ['http/1.1'],
+      },
+    },
+  };
+}
+const chain = {
+  ...filterChain(httpConnectionManager('80')),
+  ...(transportSocket ? { transportSocket } : {}),
+};
 plane.push({
   clusters: [staticCluster('backend', [{ port: (backend.address() as AddressInfo).port }])],
-  listeners: [listener('http', 0, [filterChain(httpConnectionManager('80'))])],
+  listeners: [listener('http', 0, [chain])],
   routes: [
     routeConfiguration('80', [
       virtualHost('other', ['other.local'], [routeTo('backend')]),
@@ -110,7 +143,10 @@ interface Proxy {
   readonly probeFile: string;
 }
 
-async function startVariant(name: string, flags: readonly string[]): Promise<Proxy> {
+const scheme = args.tls ? 'https' : 'http';
+const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+
+async function startVariant(name: string, flags: readonly string[], main: string): Promise<Proxy> {
   const port = await freePort();
   const admin = await freePort();
   const probeFile = join(probeDir, `${name}.jsonl`);
@@ -120,7 +156,7 @@ async function startVariant(name: string, flags: readonly string[]): Promise<Pro
       ...flags,
       '--import',
       join(here, 'runtime-probe.ts'),
-      PROXY_BIN,
+      main,
       '--discovery',
       plane.address,
       '--node-id',
@@ -138,7 +174,10 @@ async function startVariant(name: string, flags: readonly string[]): Promise<Pro
   );
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const ok = await request(`http://127.0.0.1:${port}/`, { headers: { host: HOST } }).then(
+    const ok = await request(`${scheme}://127.0.0.1:${port}/`, {
+      headers: { host: HOST },
+      dispatcher: insecure,
+    }).then(
       async (r) => {
         await r.body.dump();
         return r.statusCode === 200;
@@ -175,7 +214,7 @@ async function probe(proxy: Proxy): Promise<Record<string, number>> {
 async function measure(proxy: Proxy): Promise<Figures> {
   const pid = proxy.child.pid!;
   const job = (mode: 'max' | 'rate', seconds: number): RuntimeLoadJob => ({
-    url: `http://127.0.0.1:${proxy.port}/api/items?id=1`,
+    url: `${scheme}://127.0.0.1:${proxy.port}/api/items?id=1`,
     host: HOST,
     mode,
     seconds,
@@ -215,7 +254,7 @@ async function measure(proxy: Proxy): Promise<Figures> {
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const proxies: Proxy[] = [];
 try {
-  for (const v of variants) proxies.push(await startVariant(v.name, v.flags));
+  for (const v of variants) proxies.push(await startVariant(v.name, v.flags, v.main));
   const samples = new Map<string, Figures[]>(proxies.map((p) => [p.name, []]));
   for (let run = 1; run <= RUNS; run++) {
     // Interleaved, and the order rotates per run so no variant always goes first.
@@ -241,6 +280,7 @@ try {
 } finally {
   for (const proxy of proxies) await stopChild(proxy.child);
   load.kill();
+  await insecure.close();
   await plane.stop();
   backend.close();
   await rm(probeDir, { recursive: true, force: true });

@@ -36,7 +36,12 @@ function percentile(sorted: readonly number[], p: number): number {
 
 async function run(job: RuntimeLoadJob): Promise<RuntimeLoadResult> {
   const url = new URL(job.url);
-  const pool = new Pool(url.origin, { connections: job.connections, pipelining: 1 });
+  // https: the proxy's listener terminates TLS with a self-signed certificate (runtime-ab --tls).
+  const pool = new Pool(url.origin, {
+    connections: job.connections,
+    pipelining: 1,
+    connect: { rejectUnauthorized: false },
+  });
   const latencies: number[] = [];
   let failed = 0;
   const once = async (due: number): Promise<void> => {
