@@ -9,6 +9,7 @@ interface Running {
   /** Socket writes made by the codec per accepted connection, in accept order. */
   readonly writes: number[];
   readonly sockets: net.Socket[];
+  readonly server: Http1Server;
   close(): Promise<void>;
 }
 
@@ -53,6 +54,7 @@ async function serve(
     port: (listener.address() as net.AddressInfo).port,
     writes,
     sockets,
+    server,
     close: async () => {
       server.destroy();
       await new Promise<void>((resolve) => listener.close(() => resolve()));
@@ -244,6 +246,31 @@ describe('Http1Server', () => {
     expect(refused.text).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
     expect(refused.text).toContain('connection: close');
     expect(refused.closed).toBe(true);
+  });
+
+  it('after drain, answers the next request with connection: close and closes', async () => {
+    const r = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': '2' });
+      res.end(Buffer.from('ok'));
+    });
+    const client = net.connect(r.port, '127.0.0.1');
+    let text = '';
+    const closed = new Promise<void>((resolve) => client.on('close', () => resolve()));
+    client.on('data', (c: Buffer) => {
+      text += c.toString('latin1');
+    });
+    client.write(GET);
+    await new Promise<void>((resolve) => {
+      const poll = () => (text.endsWith('ok') ? resolve() : setTimeout(poll, 5));
+      poll();
+    });
+    expect(text).not.toContain('connection: close');
+    r.server.drain();
+    text = '';
+    client.write(GET);
+    await closed;
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(text).toContain('connection: close');
   });
 
   it('closes an idle keep-alive connection after the idle timeout', async () => {
