@@ -70,11 +70,11 @@ class Http1Exchange implements UpstreamControl {
   }
 
   pause(): void {
-    this.connection?.socket.pause();
+    this.connection?.pause();
   }
 
   resume(): void {
-    this.connection?.socket.resume();
+    this.connection?.resume();
   }
 
   abort(error: UpstreamError): void {
@@ -111,6 +111,7 @@ class Http1Connection implements ResponseSink {
   private releasePending = false;
   private lastError: Error | undefined;
   private lastHint: string | undefined;
+  private paused = false;
   private body: BodyWriter | undefined;
 
   constructor(client: Http1Client, socket: Socket, keepAliveMs: number) {
@@ -124,6 +125,20 @@ class Http1Connection implements ResponseSink {
       this.lastError = error;
     });
     socket.on('close', () => this.onClose());
+  }
+
+  /** Stops reading responses (backpressure from downstream). */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  /** Reads again; a no-op unless paused (resuming a flowing socket is not free). */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.socket.resume();
   }
 
   /** Sends `exchange`'s request on this (idle, open) connection. */
@@ -211,7 +226,7 @@ class Http1Connection implements ResponseSink {
 
   onResponseBody(chunk: Buffer): void {
     const exchange = this.exchange;
-    if (exchange && !exchange.done && !exchange.handler.onData(chunk)) this.socket.pause();
+    if (exchange && !exchange.done && !exchange.handler.onData(chunk)) this.pause();
   }
 
   onResponseEnd(trailers: ResponseHeaders, keepAlive: boolean): void {
@@ -436,7 +451,7 @@ export class Http1Client {
       connection.socket.destroy();
       return;
     }
-    connection.socket.resume();
+    connection.resume();
     const next = this.queue.shift();
     if (next) {
       connection.assign(next);
