@@ -24,7 +24,7 @@ import {
   type HttpFilter,
   HttpStream,
 } from './http-stream.ts';
-import type { Http1Request } from './http1-connection.ts';
+import type { Http1Request } from './http1-request.ts';
 import type { Http1Response } from './http1-response.ts';
 import { Http1Server } from './http1-server.ts';
 import { ResponseFlag } from './response-flags.ts';

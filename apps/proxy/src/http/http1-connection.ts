@@ -18,9 +18,9 @@
  * Deadlines (idle between requests, request head) are checked by the
  * owning Http1Server's sweep, not per-request timers.
  */
-import { type Duplex, Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import { ChunkedDecoder } from './http1-chunked-decoder.ts';
 import {
-  ChunkedDecoder,
   findHeadEnd,
   type HeadLimits,
   parseRequestHead,
@@ -28,6 +28,7 @@ import {
   rawHeaderPairs,
   skipLeadingEmptyLines,
 } from './http1-parser.ts';
+import { type BodySource, Http1Request, type Socket } from './http1-request.ts';
 import { Http1Error, Http1Response, type ResponseConnection } from './http1-response.ts';
 
 /** A request whose connection the upgrade path takes over (WebSocket). */
@@ -63,12 +64,6 @@ export interface Http1Owner {
   forget(connection: Http1Connection): void;
 }
 
-type Socket = Duplex & {
-  readonly remoteAddress?: string;
-  readonly encrypted?: boolean;
-  setNoDelay?(noDelay?: boolean): unknown;
-};
-
 const EMPTY = Buffer.alloc(0);
 const DEADLINE_NONE = 0;
 const DEADLINE_IDLE = 1;
@@ -77,58 +72,7 @@ const DEADLINE_CLOSING = 3;
 /** How long a closing connection may take to flush and see the peer's FIN before it is destroyed. */
 const CLOSE_GRACE_MS = 5000;
 
-/** The request side of one exchange: head fields and a body stream (node's IncomingMessage shape). */
-export class Http1Request extends Readable {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: RequestHead['headers'];
-  readonly httpVersionMajor = 1;
-  readonly httpVersionMinor: number;
-  readonly socket: Socket;
-  readonly keepAlive: boolean;
-  readonly expectContinue: boolean;
-  /** The whole body was received (always true for bodiless requests). */
-  bodyComplete: boolean;
-  continueSent = false;
-  private readonly connection: Http1Connection;
-  private readonly hasBody: boolean;
-  private ended = false;
-
-  constructor(connection: Http1Connection, head: RequestHead) {
-    super();
-    this.connection = connection;
-    this.socket = connection.socket;
-    this.method = head.method;
-    this.url = head.url;
-    this.headers = head.headers;
-    this.httpVersionMinor = head.versionMinor;
-    this.keepAlive = head.keepAlive;
-    this.expectContinue = head.expectContinue;
-    this.hasBody = head.framing.kind !== 'none';
-    this.bodyComplete = !this.hasBody;
-  }
-
-  /** Marks the body complete and ends the stream (once). */
-  endBody(): void {
-    this.bodyComplete = true;
-    if (this.ended) return;
-    this.ended = true;
-    this.push(null);
-  }
-
-  override _read(): void {
-    // A bodiless request ends on first read: no stream work for requests nobody reads.
-    if (this.hasBody) this.connection.onBodyRead(this);
-    else this.endBody();
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    // As node's IncomingMessage: an abort is an 'error' only for those who listen for one.
-    callback(this.listenerCount('error') > 0 ? error : null);
-  }
-}
-
-export class Http1Connection implements ResponseConnection {
+export class Http1Connection implements ResponseConnection, BodySource {
   readonly socket: Socket;
   /** When the sweep must act (ms since the epoch), and how. */
   deadline = Number.POSITIVE_INFINITY;

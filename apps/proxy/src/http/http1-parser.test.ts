@@ -1,12 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  ChunkedDecoder,
-  type HeadResult,
-  parseContentLength,
-  parseRequestHead,
-  rawHeaderPairs,
-} from './http1-parser.ts';
+import { ChunkedDecoder } from './http1-chunked-decoder.ts';
+import { type HeadResult, parseContentLength, parseRequestHead, rawHeaderPairs } from './http1-parser.ts';
 
 const LIMITS = { maxHeadBytes: 1024, maxHeaders: 10 };
 

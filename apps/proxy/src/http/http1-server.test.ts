@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Http1Handler, Http1Request } from './http1-connection.ts';
+import type { Http1Handler } from './http1-connection.ts';
+import type { Http1Request } from './http1-request.ts';
 import { Http1Error, type Http1Response } from './http1-response.ts';
 import { Http1Server } from './http1-server.ts';
 
