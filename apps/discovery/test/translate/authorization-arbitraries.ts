@@ -12,6 +12,8 @@ const NAMESPACES = ['default', 'admin'] as const;
 
 const list = (values: readonly string[]) => `[${values.map((v) => JSON.stringify(v)).join(', ')}]`;
 const some = <T>(values: readonly T[]) => fc.subarray([...values], { minLength: 1 });
+/** Istio rejects a `source: {}` or `operation: {}`: at least one field must be set. */
+const setsAField = (fields: object) => Object.keys(fields).length > 0;
 
 const sourceArb = fc
   .record(
@@ -25,6 +27,7 @@ const sourceArb = fc
     },
     { requiredKeys: [] },
   )
+  .filter(setsAField)
   .map((source) =>
     Object.entries(source)
       .map(([key, values]) => `${key}: ${list(values as string[])}`)
@@ -43,6 +46,7 @@ const operationArb = fc
     },
     { requiredKeys: [] },
   )
+  .filter(setsAField)
   .map((operation) =>
     Object.entries(operation)
       .map(([key, values]) => `${key}: ${list(values as string[])}`)
