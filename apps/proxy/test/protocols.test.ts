@@ -196,6 +196,45 @@ describe('gRPC local replies', () => {
   });
 });
 
+/** The summed value of a metric's samples whose labels include `labels`. */
+function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`))
+    .filter((line) => Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+describe('Istio request metrics', () => {
+  it('labels gRPC requests with the grpc-status of trailers, trailers-only replies and local replies', async () => {
+    await h2Call('/pkg.Echo/Say', 'hi');
+    await h2Call('/pkg.Echo/Say', 'hi', 'nowhere.grpc');
+    const text = await proxy.metrics.scrape();
+    expect(
+      metricSum(text, 'istio_requests_total', { request_protocol: 'grpc', grpc_response_status: '0' }),
+    ).toBeGreaterThan(0);
+    expect(
+      metricSum(text, 'istio_requests_total', { request_protocol: 'grpc', grpc_response_status: '14' }),
+    ).toBeGreaterThan(0);
+    expect(
+      metricSum(text, 'istio_requests_total', { request_protocol: 'grpc', grpc_response_status: '' }),
+    ).toBe(0);
+  });
+
+  it('counts the bytes of a chunked HTTP/1.1 request body', async () => {
+    const before = metricSum(await proxy.metrics.scrape(), 'istio_request_bytes_sum');
+    const port = proxy.listenerAddress('http')!.port;
+    async function* body(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 3; i++) yield Buffer.alloc(1000, 'x');
+    }
+    const res = await request(`http://127.0.0.1:${port}/upload`, { method: 'POST', body: body() });
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(await res.body.text()).headers['transfer-encoding']).toBe('chunked');
+    const after = metricSum(await proxy.metrics.scrape(), 'istio_request_bytes_sum');
+    expect(after - before).toBe(3000);
+  });
+});
+
 describe('TCP proxy', () => {
   it('splices bytes both ways', async () => {
     const port = proxy.listenerAddress('tcp')!.port;

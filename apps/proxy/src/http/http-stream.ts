@@ -40,6 +40,8 @@ export type DownstreamRequest = Readable & {
   readonly headers: IncomingHttpHeaders;
   readonly httpVersionMajor: number;
   readonly socket: { readonly remoteAddress?: string; readonly encrypted?: boolean } | null;
+  /** Body bytes read so far, when the codec counts them (weft's HTTP/1.1 codec does; HTTP/2's compat request does not). */
+  readonly bytesRead?: number;
 };
 
 /** An HTTP filter. `onRequest` returns 'stop' when it will call `stream.continueDecoding()` itself. */
@@ -87,6 +89,8 @@ export class HttpStream {
   responseFlags: ResponseFlagCode[] = [];
   attempts = 0;
   bytesSent = 0;
+  /** The response's grpc-status (upstream trailers or trailers-only headers, or a local reply's), '' when none. */
+  grpcStatus = '';
   /** Set by the router when a response is being streamed from upstream. */
   upstreamStartTime = 0;
   /** Response headers filters add (e.g. CORS); written with the response. */
@@ -179,7 +183,8 @@ export class HttpStream {
     }
     if (this.isGrpc && status >= 400) {
       headers['content-type'] = 'application/grpc';
-      headers['grpc-status'] = String(grpcStatusFor(status));
+      this.grpcStatus = String(grpcStatusFor(status));
+      headers['grpc-status'] = this.grpcStatus;
       headers['grpc-message'] = encodeURIComponent(typeof body === 'string' ? body : 'proxy error');
       this.writeHeaders(200, headers);
       this.finish();
@@ -219,6 +224,11 @@ export class HttpStream {
     this.onDone = [];
     for (const fn of hooks) fn();
     this.hcm.services.onStreamComplete(this);
+  }
+
+  /** Request body bytes received, when the downstream codec counts them (else telemetry falls back to Content-Length). */
+  get bytesReceived(): number | undefined {
+    return this.req.bytesRead;
   }
 
   /** Envoy's `%RESPONSE_FLAGS%`: flags joined by `,`, or `-`. */

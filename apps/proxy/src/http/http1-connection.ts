@@ -351,6 +351,7 @@ export class Http1Connection implements ResponseConnection, BodySource {
   private pushBody(data: Buffer): void {
     const req = this.currentReq;
     if (!req || req.destroyed) return;
+    req.bytesRead += data.length;
     if (!req.push(data) && !this.pausedForBody) {
       this.pausedForBody = true;
       this.socket.pause();

@@ -36,6 +36,8 @@ export class Http1Request extends Readable {
   /** The whole body was received (always true for bodiless requests). */
   bodyComplete: boolean;
   continueSent = false;
+  /** Body bytes received so far (after chunked decoding): telemetry's request size. */
+  bytesRead = 0;
   private readonly connection: BodySource;
   private readonly hasBody: boolean;
   private ended = false;

@@ -95,6 +95,8 @@ export class Attempt implements UpstreamHandler, DeadlineOwner {
       }
       stream.addFlag(ResponseFlag.UpstreamRetryLimitExceeded);
     }
+    const grpcStatus = headers['grpc-status'];
+    if (typeof grpcStatus === 'string') stream.grpcStatus = grpcStatus;
     stream.upstreamHost = this.host.key;
     stream.upstreamEndpoint = this.host.endpoint;
     forward.touch();
@@ -140,6 +142,8 @@ export class Attempt implements UpstreamHandler, DeadlineOwner {
         any = true;
       }
     }
+    const grpcStatus = trailers['grpc-status'];
+    if (typeof grpcStatus === 'string') stream.grpcStatus = grpcStatus;
     if (any) stream.res.addTrailers(out);
     stream.finish();
   }
