@@ -209,14 +209,14 @@ describe('EDS', () => {
     const cla = generate(yaml).resources[ENDPOINT_TYPE_URL]?.find(
       (r) => r.name === `outbound|9080||${REVIEWS}`,
     )?.body;
-    const endpoint = (address: string, weight: number, workload: string, version = 'v1') => ({
+    const endpoint = (address: string, weight: number, workload: string, version = 'v1', mtls = true) => ({
       endpoint: { address: { socketAddress: { address, portValue: 9080 } } },
       healthStatus: 'HEALTHY',
       loadBalancingWeight: { value: weight },
       metadata: {
         filterMetadata: {
-          // WorkloadEntries of a MESH_INTERNAL service accept mesh mTLS.
-          'envoy.transport_socket_match': { tlsMode: 'istio' },
+          // A WorkloadEntry that names a serviceAccount accepts mesh mTLS; one without is plaintext.
+          ...(mtls ? { 'envoy.transport_socket_match': { tlsMode: 'istio' } } : {}),
           // Istio's telemetry metadata: name;namespace;canonical service;revision;cluster.
           istio: { workload: `${workload};default;reviews;${version};Kubernetes` },
         },
@@ -232,7 +232,7 @@ describe('EDS', () => {
         },
         {
           locality: { region: 'eu-west1', zone: 'a' },
-          lbEndpoints: [endpoint('127.0.0.8', 5, 'reviews-eu')],
+          lbEndpoints: [endpoint('127.0.0.8', 5, 'reviews-eu', 'v1', false)],
           loadBalancingWeight: { value: 5 },
         },
       ],

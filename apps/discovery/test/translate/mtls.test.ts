@@ -3,10 +3,13 @@
  * socket a request's endpoint is reached with, and (inbound) the filter
  * chain a mesh or plaintext client lands on under PeerAuthentication.
  */
+import { defaultMeshConfig } from '@weft/config';
 import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL } from '@weft/xds';
 import { describe, expect, it } from 'vitest';
+import { serviceEntriesFromKubernetes } from '../../src/sources/kube/kube-service-entries.ts';
 import {
   type GeneratedResources,
+  generateResources,
   type SimulatedInboundRequest,
   simulateInbound,
   simulateRequest,
@@ -16,6 +19,7 @@ import {
   generate,
   head,
   proxyless,
+  push,
   router,
   securityHead,
   serviceYaml,
@@ -128,6 +132,77 @@ describe('outbound auto mTLS', () => {
     expect(at(0.99)).toMatchObject({
       endpoint: '127.0.0.5:9080',
       transportSocket: { kind: 'mesh-mtls', match: 'tlsMode-istio' },
+    });
+  });
+
+  it.each([
+    ['no serviceAccount and no tlsMode label: plaintext', 'labels: { app: reviews }', 'plaintext'],
+    ['a serviceAccount: mTLS', 'serviceAccount: extra, labels: { app: reviews }', 'mesh-mtls'],
+    [
+      'the tlsMode label istio without a serviceAccount: mTLS',
+      'labels: { app: reviews, security.istio.io/tlsMode: istio }',
+      'mesh-mtls',
+    ],
+    [
+      'the tlsMode label disabled wins over a serviceAccount: plaintext',
+      'serviceAccount: extra, labels: { app: reviews, security.istio.io/tlsMode: disabled }',
+      'plaintext',
+    ],
+  ])('reaches a WorkloadEntry with %s', (_name, spec, kind) => {
+    const yaml = docs(reviews, workloadEntryYaml('reviews-extra', `address: 127.0.0.9, ${spec}`));
+    // Endpoints are ordered by WorkloadEntry name: reviews-extra comes first.
+    const result = simulateRequest(generate(yaml).resources, { port: 9080, authority: 'reviews', pick: 0 });
+    expect(result.endpoint).toBe('127.0.0.9:9080');
+    expect(result.transportSocket).toMatchObject({
+      kind,
+      match: kind === 'mesh-mtls' ? 'tlsMode-istio' : 'tlsMode-disabled',
+    });
+  });
+
+  it('reaches a Kubernetes pod in plaintext unless the injector labelled it tlsMode istio', () => {
+    const pod = (name: string, labels: Record<string, string>) => ({
+      metadata: { name, namespace: 'default', labels: { app: 'reviews', ...labels } },
+      spec: { serviceAccountName: 'reviews' },
+    });
+    const pods = [pod('injected', { 'security.istio.io/tlsMode': 'istio' }), pod('plain', {})];
+    const entries = serviceEntriesFromKubernetes(
+      {
+        services: [
+          {
+            metadata: { name: 'reviews', namespace: 'default' },
+            spec: { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 9080 }] },
+          },
+        ],
+        endpointSlices: [
+          {
+            metadata: {
+              name: 'reviews-1',
+              namespace: 'default',
+              labels: { 'kubernetes.io/service-name': 'reviews' },
+            },
+            addressType: 'IPv4',
+            endpoints: pods.map((p, i) => ({
+              addresses: [`127.0.0.${20 + i}`],
+              targetRef: { kind: 'Pod', name: p.metadata.name, namespace: 'default' },
+            })),
+            ports: [{ name: 'http', port: 9080 }],
+          },
+        ],
+        pod: (_ns, name) => pods.find((p) => p.metadata.name === name),
+        node: () => undefined,
+        namespace: () => undefined,
+      },
+      defaultMeshConfig(),
+    );
+    const resources = generateResources(sidecar(), push(entries)).resources;
+    const at = (pick: number) => simulateRequest(resources, { port: 9080, authority: 'reviews', pick });
+    expect(at(0)).toMatchObject({
+      endpoint: '127.0.0.20:9080',
+      transportSocket: { kind: 'mesh-mtls', match: 'tlsMode-istio' },
+    });
+    expect(at(0.99)).toMatchObject({
+      endpoint: '127.0.0.21:9080',
+      transportSocket: { kind: 'plaintext', match: 'tlsMode-disabled' },
     });
   });
 

@@ -106,12 +106,35 @@ describe('serviceEntriesFromKubernetes', () => {
       expect.objectContaining({
         address: '10.1.0.1',
         port: 8080,
-        labels: { app: 'web' },
+        // A pod without the injector's tlsMode label has no sidecar: plaintext.
+        labels: { app: 'web', 'security.istio.io/tlsMode': 'disabled' },
+        tlsMode: 'disabled',
         serviceAccount: 'web-sa',
         locality: 'r1/z1',
         network: 'net-1',
       }),
     ]);
+  });
+
+  it.each<{ name: string; labels: Record<string, string>; tlsMode: string }>([
+    { name: 'an injected pod', labels: { 'security.istio.io/tlsMode': 'istio' }, tlsMode: 'istio' },
+    { name: 'a pod without a sidecar', labels: {}, tlsMode: 'disabled' },
+    {
+      name: 'a pod labelled disabled',
+      labels: { 'security.istio.io/tlsMode': 'disabled' },
+      tlsMode: 'disabled',
+    },
+  ])('keeps the tlsMode of $name although every endpoint names a service account', ({ labels, tlsMode }) => {
+    const entries = serviceEntriesFromKubernetes(
+      inventory({
+        services: [service('web')],
+        slices: [slice('web', [{ ip: '10.1.0.1', pod: 'web-a' }])],
+        pods: [{ metadata: { name: 'web-a', namespace: 'shop', labels: { app: 'web', ...labels } } }],
+      }),
+      mesh,
+    );
+    const [endpoint] = buildMeshModel(entries, mesh).endpoints('web.shop.svc.cluster.local', 80);
+    expect(endpoint).toMatchObject({ serviceAccount: 'default', tlsMode });
   });
 
   it.each([
@@ -156,7 +179,10 @@ describe('createServiceEntryBuilder', () => {
     const [api3, web3] = build(inventory(parts));
     expect(api3).toBe(api1);
     expect(web3).not.toBe(web1);
-    expect(web3?.spec.endpoints?.[0]?.labels).toEqual({ version: 'v2' });
+    expect(web3?.spec.endpoints?.[0]?.labels).toEqual({
+      version: 'v2',
+      'security.istio.io/tlsMode': 'disabled',
+    });
   });
 });
 

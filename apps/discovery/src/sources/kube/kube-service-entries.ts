@@ -20,6 +20,7 @@ import {
   SERVICE_NAME_LABEL,
   type ServiceEntry,
   serviceFromKubernetes,
+  TLS_MODE_LABEL,
   type WorkloadEntrySpec,
 } from '@weft/config';
 
@@ -84,7 +85,21 @@ export function podInfoOf(
   };
 }
 
-/** Ready endpoints grouped per workload address: one inline WorkloadEntry with a port per service port. */
+/**
+ * The endpoint's labels, with `security.istio.io/tlsMode` set to its
+ * `tlsMode` when the pod has no such label: an inline WorkloadEntry that
+ * names a serviceAccount (every Kubernetes endpoint does) would otherwise
+ * come out `istio`, while a pod without the label (no sidecar) is `disabled`.
+ */
+function labelsWithTlsMode(endpoint: Endpoint): Record<string, string> {
+  if (endpoint.labels[TLS_MODE_LABEL] !== undefined) return endpoint.labels;
+  return { ...endpoint.labels, [TLS_MODE_LABEL]: endpoint.tlsMode };
+}
+
+/**
+ * Ready endpoints grouped per workload address: one inline WorkloadEntry
+ * with a port per service port, keeping the endpoint's `tlsMode`.
+ */
 function inlineEndpoints(endpoints: readonly Endpoint[]): WorkloadEntrySpec[] {
   const byWorkload = new Map<string, WorkloadEntrySpec>();
   for (const endpoint of endpoints) {
@@ -95,7 +110,7 @@ function inlineEndpoints(endpoints: readonly Endpoint[]): WorkloadEntrySpec[] {
       entry = {
         address: endpoint.address,
         ports: {},
-        labels: endpoint.labels,
+        labels: labelsWithTlsMode(endpoint),
         serviceAccount: endpoint.serviceAccount,
         ...(endpoint.locality === '' ? {} : { locality: endpoint.locality }),
         ...(endpoint.network === '' ? {} : { network: endpoint.network }),
@@ -236,7 +251,9 @@ export function createServiceEntryBuilder(mesh: MeshConfig): ServiceEntryBuilder
  * ClusterIP addresses, ports with Istio's protocol selection and numeric
  * target ports, exportTo from `networking.istio.io/exportTo`, and the ready
  * addresses of the Service's EndpointSlices (matched by the
- * `kubernetes.io/service-name` label) with pod labels, service account,
+ * `kubernetes.io/service-name` label) with pod labels (plus
+ * `security.istio.io/tlsMode: disabled` when the pod has no such label),
+ * service account,
  * locality and network. ExternalName Services resolve their external name by
  * DNS. The entry is named after the Service; when `taken(namespace, name)`
  * (an Istio ServiceEntry of that name exists) it is named `name~kubernetes`.

@@ -204,9 +204,7 @@ export function buildClusterLoadAssignment(ctx: TranslateContext, cluster: Outbo
     endpoints: sorted.map((group) => {
       const out: Body = {
         locality: localityOf(group.locality),
-        lbEndpoints: group.endpoints.map((e) =>
-          lbEndpoint(e, !ctx.proxyless && endpointAcceptsMtls(cluster.service, e)),
-        ),
+        lbEndpoints: group.endpoints.map((e) => lbEndpoint(e, !ctx.proxyless && endpointAcceptsMtls(e))),
         loadBalancingWeight: { value: group.weight ?? endpointWeight(group.endpoints) },
       };
       const priority = priorities.indexOf(group.priority);

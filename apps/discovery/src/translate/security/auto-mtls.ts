@@ -35,7 +35,6 @@ import {
   rawBufferTransportSocket,
   TLS_MODE_DISABLED_MATCH,
   TLS_MODE_ISTIO_MATCH,
-  TLS_MODE_LABEL,
   TRANSPORT_SOCKET_MATCH_KEY,
 } from './tls-contexts.ts';
 
@@ -66,15 +65,14 @@ export function serviceMtlsMode(ctx: TranslateContext, service: Service): Effect
 }
 
 /**
- * True when an endpoint's proxy accepts mesh mTLS: the service is
- * MESH_INTERNAL and the endpoint comes from a WorkloadEntry (a meshed
- * workload) unless labelled `security.istio.io/tlsMode: disabled`, or any
- * endpoint labelled `security.istio.io/tlsMode: istio`.
+ * True when an endpoint's proxy accepts mesh mTLS: its `tlsMode` is
+ * `istio`, as @weft/config decides it (the `security.istio.io/tlsMode`
+ * label, else `istio` for a WorkloadEntry naming a serviceAccount, else
+ * `disabled`; Kubernetes endpoints: the pod's label, which the sidecar
+ * injector sets, else `disabled`).
  */
-export function endpointAcceptsMtls(service: Service, endpoint: Endpoint): boolean {
-  const label = endpoint.labels[TLS_MODE_LABEL];
-  if (label !== undefined) return label === 'istio';
-  return service.location === 'MESH_INTERNAL' && !endpoint.workload.startsWith('ServiceEntry ');
+export function endpointAcceptsMtls(endpoint: Endpoint): boolean {
+  return endpoint.tlsMode === 'istio';
 }
 
 /** The EDS endpoint metadata that selects the `tlsMode-istio` transport socket match. */

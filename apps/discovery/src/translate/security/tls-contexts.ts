@@ -22,8 +22,6 @@ export const SDS_ROOT_CA = 'ROOTCA';
 
 /** Endpoint metadata filter Envoy reads to pick a cluster's transport socket match. */
 export const TRANSPORT_SOCKET_MATCH_KEY = 'envoy.transport_socket_match';
-/** The Istio label on a workload that says whether its proxy accepts mesh mTLS (`istio` / `disabled`). */
-export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 /** Names of the two transport socket matches of an auto-mTLS cluster (Istio's). */
 export const TLS_MODE_ISTIO_MATCH = 'tlsMode-istio';
 export const TLS_MODE_DISABLED_MATCH = 'tlsMode-disabled';
