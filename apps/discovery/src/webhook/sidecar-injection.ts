@@ -10,6 +10,7 @@
  * gets no patch, so injection is idempotent.
  */
 import { isIP } from 'node:net';
+import { TLS_MODE_LABEL } from '@weft/config';
 import { type JsonPatchOperation, pointerToken } from './admission-review.ts';
 import {
   type CaptureSettings,
@@ -24,7 +25,6 @@ import {
 export const INJECT_KEY = 'sidecar.istio.io/inject';
 export const STATUS_ANNOTATION = 'sidecar.istio.io/status';
 export const NAMESPACE_INJECTION_LABEL = 'istio-injection';
-export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 export const EXCLUDE_INBOUND_PORTS = 'traffic.sidecar.istio.io/excludeInboundPorts';
 export const EXCLUDE_OUTBOUND_PORTS = 'traffic.sidecar.istio.io/excludeOutboundPorts';
 export const INCLUDE_OUTBOUND_IP_RANGES = 'traffic.sidecar.istio.io/includeOutboundIPRanges';
