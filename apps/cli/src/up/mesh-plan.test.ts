@@ -1,4 +1,4 @@
-import { loadConfigPaths } from '@weft/config';
+import { loadConfigPaths, type WorkloadEntry } from '@weft/config';
 import { describe, expect, it } from 'vitest';
 import { appAddressFor, outboundAddress, planMesh } from './mesh-plan.ts';
 
@@ -54,4 +54,31 @@ describe('planMesh', () => {
       'WorkloadEntry default/details-v1: address "10.1.2.3" is not 127.0.0.N (N in 2..254); not started',
     ]);
   });
+
+  it.each([
+    {
+      name: 'neither a serviceAccount nor a tlsMode label',
+      serviceAccount: undefined,
+      label: undefined,
+      warned: true,
+    },
+    { name: 'a serviceAccount', serviceAccount: 'bookinfo-details', label: undefined, warned: false },
+    { name: 'the tlsMode label', serviceAccount: undefined, label: 'istio', warned: false },
+  ])(
+    'says when a sidecar would be reached in plaintext: $name',
+    async ({ serviceAccount, label, warned }) => {
+      const { objects } = await loadConfigPaths([BOOKINFO]);
+      const changed = objects.map((o) => {
+        if (o.kind !== 'WorkloadEntry' || o.metadata.name !== 'details-v1') return o;
+        const entry = o as WorkloadEntry;
+        const labels = { ...entry.spec.labels, ...(label ? { 'security.istio.io/tlsMode': label } : {}) };
+        return { ...entry, spec: { ...entry.spec, serviceAccount, labels } };
+      });
+      const plan = planMesh(changed);
+      expect(plan.workloads.map((w) => w.name)).toContain('details-v1');
+      expect(
+        plan.problems.some((p) => p.startsWith('WorkloadEntry default/details-v1: names no serviceAccount')),
+      ).toBe(warned);
+    },
+  );
 });

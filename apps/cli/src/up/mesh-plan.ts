@@ -9,7 +9,13 @@
  * 127.0.0.N:15090) and its app on
  * 127.0.1.N with the same ports (node metadata LOCAL_APP_ADDRESS).
  */
-import type { ConfigObject, Gateway, ServiceEntry, WorkloadEntry } from '@weft/config';
+import {
+  type ConfigObject,
+  type Gateway,
+  type ServiceEntry,
+  TLS_MODE_LABEL,
+  type WorkloadEntry,
+} from '@weft/config';
 
 /** Port of each sidecar's admin endpoint (on the workload address). */
 export const SIDECAR_ADMIN_PORT = 15000;
@@ -116,6 +122,11 @@ export function planMesh(objects: readonly ConfigObject[]): MeshPlan {
     if (ports.length === 0) {
       problems.push(`${id}: no ServiceEntry selects it; not started`);
       continue;
+    }
+    if (entry.spec.serviceAccount === undefined && labels[TLS_MODE_LABEL] === undefined) {
+      problems.push(
+        `${id}: names no serviceAccount and has no ${TLS_MODE_LABEL} label, so peers reach its sidecar in plaintext (Istio's rule) and STRICT mTLS refuses them; set spec.serviceAccount`,
+      );
     }
     taken.add(address);
     workloads.push({
