@@ -6,6 +6,7 @@
  */
 import http2 from 'node:http2';
 import net from 'node:net';
+import { Readable } from 'node:stream';
 import { createLogger } from '@weft/telemetry';
 import fc from 'fast-check';
 import { request } from 'undici';
@@ -224,10 +225,9 @@ describe('Istio request metrics', () => {
   it('counts the bytes of a chunked HTTP/1.1 request body', async () => {
     const before = metricSum(await proxy.metrics.scrape(), 'istio_request_bytes_sum');
     const port = proxy.listenerAddress('http')!.port;
-    async function* body(): AsyncGenerator<Buffer> {
-      for (let i = 0; i < 3; i++) yield Buffer.alloc(1000, 'x');
-    }
-    const res = await request(`http://127.0.0.1:${port}/upload`, { method: 'POST', body: body() });
+    // A stream of unknown length: undici sends it chunked.
+    const body = Readable.from([Buffer.alloc(1000, 'x'), Buffer.alloc(1000, 'x'), Buffer.alloc(1000, 'x')]);
+    const res = await request(`http://127.0.0.1:${port}/upload`, { method: 'POST', body });
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(await res.body.text()).headers['transfer-encoding']).toBe('chunked');
     const after = metricSum(await proxy.metrics.scrape(), 'istio_request_bytes_sum');
