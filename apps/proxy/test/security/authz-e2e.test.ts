@@ -160,6 +160,8 @@ beforeAll(async () => {
     async () => (await send('productpage', 'GET', '/reviews/1')) === 200,
     15_000,
   );
+  // Every client proxy serving (its outbound listener up with the route), not only the two above.
+  await eventually('tool allowed', async () => (await send('tool', 'POST', '/anything')) === 200, 15_000);
 }, 90_000);
 
 afterAll(async () => {
