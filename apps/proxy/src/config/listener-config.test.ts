@@ -61,6 +61,42 @@ describe('compileListener', () => {
     });
   });
 
+  it.each([
+    {
+      name: 'defaults',
+      extra: {},
+      expected: { requestTimeoutMs: 0, requestHeadersTimeoutMs: 60000, maxHeadersCount: 100 },
+    },
+    {
+      name: 'configured',
+      extra: {
+        requestTimeout: { seconds: '5' },
+        requestHeadersTimeout: { nanos: 500_000_000 },
+        commonHttpProtocolOptions: { maxHeadersCount: { value: 20 } },
+      },
+      expected: { requestTimeoutMs: 5000, requestHeadersTimeoutMs: 500, maxHeadersCount: 20 },
+    },
+    {
+      name: 'disabled header timeout',
+      extra: { requestHeadersTimeout: { seconds: '0' } },
+      expected: { requestHeadersTimeoutMs: 0 },
+    },
+  ])('compiles the HTTP/1.1 request limits: $name', ({ extra, expected }) => {
+    const result = compileListener(listener('l', 8080, [filterChain(httpConnectionManager('r', extra))]));
+    expect(result.ok && result.value.filterChains[0]?.network).toMatchObject(expected);
+  });
+
+  it('refuses a max_headers_count of 0 with its path', () => {
+    const problems = problemsOf(
+      listener('l', 8080, [
+        filterChain(
+          httpConnectionManager('r', { commonHttpProtocolOptions: { maxHeadersCount: { value: 0 } } }),
+        ),
+      ]),
+    );
+    expect(problems).toContain('maxHeadersCount');
+  });
+
   it('compiles an inline route configuration', () => {
     const result = compileListener(
       listener('l', 8080, [

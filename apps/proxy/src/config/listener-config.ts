@@ -74,9 +74,14 @@ export interface HttpConnectionManagerConfig {
   /** The fault filter's own config (applies when no route overrides it). */
   readonly fault: FaultConfig | undefined;
   readonly streamIdleTimeoutMs: number;
+  /** HTTP/1.1: time for a request's body once its head arrived (`request_timeout`); 0 never. */
   readonly requestTimeoutMs: number;
+  /** HTTP/1.1: time for a request head once its first byte arrived (`request_headers_timeout`; weft's default 60 s); 0 never. */
+  readonly requestHeadersTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly maxRequestHeadersKb: number;
+  /** HTTP/1.1: header fields per request (`common_http_protocol_options.max_headers_count`, default 100); 431 above. */
+  readonly maxHeadersCount: number;
   readonly serverName: string;
   readonly websocket: boolean;
   /** RFC 3986 dot-segment removal before routing (HCM normalizePath). */
@@ -314,11 +319,19 @@ function compileHcm(body: Body, path: string, problems: ProblemList): HttpConnec
     fault,
     streamIdleTimeoutMs: readDurationMs(body, 'streamIdleTimeout', path, problems) ?? 300_000,
     requestTimeoutMs: readDurationMs(body, 'requestTimeout', path, problems) ?? 0,
+    requestHeadersTimeoutMs: readDurationMs(body, 'requestHeadersTimeout', path, problems) ?? 60_000,
     idleTimeoutMs:
       (common && readDurationMs(common, 'idleTimeout', at(path, 'commonHttpProtocolOptions'), problems)) ??
       3_600_000,
     maxRequestHeadersKb:
       readWrappedInt(body, 'maxRequestHeadersKb', path, problems, { min: 1, max: 8192 }) ?? 60,
+    maxHeadersCount:
+      (common &&
+        readWrappedInt(common, 'maxHeadersCount', at(path, 'commonHttpProtocolOptions'), problems, {
+          min: 1,
+          max: 100_000,
+        })) ??
+      100,
     serverName: readString(body, 'serverName', path, problems) || 'weft',
     normalizePath: readWrappedBool(body, 'normalizePath', path, problems) ?? false,
     mergeSlashes: readBool(body, 'mergeSlashes', path, problems) ?? false,

@@ -51,11 +51,6 @@ export interface ProxyServices {
 
 const FILTERS: Record<string, HttpFilter> = { fault: faultFilter, cors: corsFilter, router: routerFilter };
 
-/** Envoy's default max_headers_count (common_http_protocol_options); more is a 431. */
-const MAX_REQUEST_HEADERS = 100;
-/** Time allowed for a request head once its first byte arrived (node:http's default headersTimeout). */
-const REQUEST_HEADERS_TIMEOUT_MS = 60_000;
-
 export class HttpConnectionManagerRuntime {
   readonly config: HttpConnectionManagerConfig;
   readonly listener: ListenerConfig;
@@ -78,9 +73,10 @@ export class HttpConnectionManagerRuntime {
       {
         serverName: config.serverName,
         maxHeadBytes: config.maxRequestHeadersKb * 1024,
-        maxHeaders: MAX_REQUEST_HEADERS,
+        maxHeaders: config.maxHeadersCount,
         idleTimeoutMs: config.idleTimeoutMs,
-        headersTimeoutMs: REQUEST_HEADERS_TIMEOUT_MS,
+        headersTimeoutMs: config.requestHeadersTimeoutMs,
+        requestTimeoutMs: config.requestTimeoutMs,
         now: services.now,
       },
       {

@@ -52,8 +52,13 @@ export interface Http1Settings extends HeadLimits {
   readonly serverName: string;
   /** Close a connection with no request in progress after this long; 0 never. */
   readonly idleTimeoutMs: number;
-  /** Time allowed for a request head once its first byte arrived (408 after). */
+  /** Time allowed for a request head once its first byte arrived (408 after); 0 never. */
   readonly headersTimeoutMs: number;
+  /**
+   * Time allowed for a request's body once its head arrived (Envoy's
+   * `request_timeout`): 408 if no response has started by then; 0 never.
+   */
+  readonly requestTimeoutMs: number;
   now(): number;
 }
 
@@ -69,6 +74,7 @@ const DEADLINE_NONE = 0;
 const DEADLINE_IDLE = 1;
 const DEADLINE_HEAD = 2;
 const DEADLINE_CLOSING = 3;
+const DEADLINE_REQUEST = 4;
 /** How long a closing connection may take to flush and see the peer's FIN before it is destroyed. */
 const CLOSE_GRACE_MS = 5000;
 
@@ -143,6 +149,8 @@ export class Http1Connection implements ResponseConnection, BodySource {
     if (kind === DEADLINE_CLOSING) this.socket.destroy();
     else if (kind === DEADLINE_IDLE) this.closeGracefully();
     else if (kind === DEADLINE_HEAD && !this.currentRes) this.reject(408, 'request header timeout');
+    else if (kind === DEADLINE_REQUEST && this.currentRes && !this.currentRes.headersSent)
+      this.reject(408, 'request timeout');
   }
 
   closeAfterResponse(response: Http1Response): boolean {
@@ -247,7 +255,8 @@ export class Http1Connection implements ResponseConnection, BodySource {
       if (result.kind === 'incomplete') {
         this.stash(buf, pos);
         this.headWaiting = true;
-        if (this.deadlineKind !== DEADLINE_HEAD) this.arm(DEADLINE_HEAD, this.settings.headersTimeoutMs);
+        if (this.deadlineKind !== DEADLINE_HEAD && this.settings.headersTimeoutMs > 0)
+          this.arm(DEADLINE_HEAD, this.settings.headersTimeoutMs);
         return;
       }
       if (result.kind === 'error') {
@@ -315,6 +324,8 @@ export class Http1Connection implements ResponseConnection, BodySource {
     let pos = headEnd;
     this.dispatching = true;
     const framing = head.framing;
+    if (framing.kind !== 'none' && this.settings.requestTimeoutMs > 0)
+      this.arm(DEADLINE_REQUEST, this.settings.requestTimeoutMs);
     if (framing.kind === 'length') {
       this.input = 'length';
       this.remaining = framing.length;
@@ -359,6 +370,10 @@ export class Http1Connection implements ResponseConnection, BodySource {
   }
 
   private endBody(): void {
+    if (this.deadlineKind === DEADLINE_REQUEST) {
+      this.deadline = Number.POSITIVE_INFINITY;
+      this.deadlineKind = DEADLINE_NONE;
+    }
     this.input = 'head';
     this.decoder = undefined;
     this.currentReq?.endBody();

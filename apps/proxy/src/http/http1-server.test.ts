@@ -23,7 +23,7 @@ afterEach(async () => {
 /** An Http1Server on a loopback listener; counts the codec's socket writes. */
 async function serve(
   onRequest: (req: Http1Request, res: Http1Response) => void,
-  settings: { idleTimeoutMs?: number; headersTimeoutMs?: number } = {},
+  settings: { idleTimeoutMs?: number; headersTimeoutMs?: number; requestTimeoutMs?: number } = {},
 ): Promise<Running> {
   const handler: Http1Handler = { onRequest, onUpgrade: (_req, socket) => socket.destroy() };
   const server = new Http1Server(
@@ -33,6 +33,7 @@ async function serve(
       maxHeaders: 100,
       idleTimeoutMs: settings.idleTimeoutMs ?? 0,
       headersTimeoutMs: settings.headersTimeoutMs ?? 60_000,
+      requestTimeoutMs: settings.requestTimeoutMs ?? 0,
       now: Date.now,
     },
     handler,
@@ -183,6 +184,26 @@ describe('Http1Server', () => {
     const r = await serve(() => {}, { headersTimeoutMs: 100 });
     const started = Date.now();
     const { text, closed } = await exchange(r.port, 'GET /slow HTTP/1.1\r\nHost: test\r\nX-A: 1\r\n');
+    expect(text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(closed).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+  });
+
+  it('answers 408 and closes when a request body does not complete within the request timeout', async () => {
+    let handed = 0;
+    const r = await serve(
+      (req) => {
+        handed++;
+        req.resume();
+      },
+      { requestTimeoutMs: 100 },
+    );
+    const started = Date.now();
+    const { text, closed } = await exchange(
+      r.port,
+      'POST /slow HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\nabc',
+    );
+    expect(handed).toBe(1);
     expect(text).toMatch(/^HTTP\/1\.1 408 /);
     expect(closed).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);

@@ -34,8 +34,12 @@ export class Http1Server implements Http1Owner {
     this.settings = settings;
     this.handler = handler;
     this.timers = timers;
-    const idle = settings.idleTimeoutMs > 0 ? settings.idleTimeoutMs : Number.POSITIVE_INFINITY;
-    this.sweepMs = Math.max(20, Math.min(1000, Math.min(idle, settings.headersTimeoutMs) / 8));
+    const shortest = Math.min(
+      ...[settings.idleTimeoutMs, settings.headersTimeoutMs, settings.requestTimeoutMs].map((ms) =>
+        ms > 0 ? ms : Number.POSITIVE_INFINITY,
+      ),
+    );
+    this.sweepMs = Math.max(20, Math.min(1000, shortest / 8));
   }
 
   /** Serves an HTTP/1.x connection (the socket is read from now on). */
