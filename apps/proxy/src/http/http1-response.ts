@@ -17,6 +17,7 @@
 import { type OutgoingHttpHeaders, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { DownstreamResponse } from './http-stream.ts';
+import { TOKEN } from './http1-parser.ts';
 
 /** A downstream HTTP/1.1 failure the codec reports (stable `code`, optional `cause`). */
 export class Http1Error extends Error {
@@ -52,15 +53,10 @@ function isToken(name: string): boolean {
   if (name.length === 0) return false;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
-    if (c > 0x7e || TOKEN_CHARS[c] !== 1) return false;
+    if (c > 0xff || TOKEN[c] !== 1) return false;
   }
   return true;
 }
-const TOKEN_CHARS = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  TOKEN_CHARS[c] = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ? 1 : 0;
-}
-for (const c of "!#$%&'*+-.^_`|~") TOKEN_CHARS[c.charCodeAt(0)] = 1;
 
 let dateSecond = -1;
 let dateText = '';
