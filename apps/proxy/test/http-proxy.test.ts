@@ -20,6 +20,7 @@ import {
   virtualHost,
   weightedRoute,
 } from '../src/testing/builders.ts';
+import { samples } from '../src/testing/prometheus-samples.ts';
 import {
   type Backend,
   type ConfigSet,
@@ -440,14 +441,7 @@ describe('admin', () => {
     };
     expect(dump.configs.map((c) => c.resources.length)).toEqual([6, 6, 1, 1]);
     const prom = await (await request(`${base}/stats/prometheus`)).body.text();
-    const uh = prom
-      .split('\n')
-      .find(
-        (l) =>
-          l.startsWith('weft_proxy_requests_total{') &&
-          l.includes('cluster="empty"') &&
-          l.includes('response_flags="UH"'),
-      );
+    const [uh] = samples(prom, 'weft_proxy_requests_total', { cluster: 'empty', response_flags: 'UH' });
     expect(uh).toMatch(/response_code="503".* [1-9]\d*$/);
   });
 });

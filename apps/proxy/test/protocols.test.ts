@@ -24,6 +24,7 @@ import {
   tcpProxy,
   virtualHost,
 } from '../src/testing/builders.ts';
+import { samples, sampleValue } from '../src/testing/prometheus-samples.ts';
 import {
   type Backend,
   type ControlPlane,
@@ -199,11 +200,7 @@ describe('gRPC local replies', () => {
 
 /** The summed value of a metric's samples whose labels include `labels`. */
 function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`))
-    .filter((line) => Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  return samples(text, name, labels).reduce((sum, line) => sum + sampleValue(line), 0);
 }
 
 describe('Istio request metrics', () => {

@@ -2,6 +2,7 @@ import { createMetrics } from '@weft/telemetry';
 import { describe, expect, it } from 'vitest';
 import type { HttpStream } from '../http/http-stream.ts';
 import type { TcpSessionRecord } from '../tcp/tcp-proxy.ts';
+import { samples, sampleValue } from '../testing/prometheus-samples.ts';
 import { type AccessLogRecord, ProxyTelemetry } from './proxy-telemetry.ts';
 import { MAX_CACHED } from './request-series-cache.ts';
 import type { FinishedRequest, SpanExport } from './span-export.ts';
@@ -75,18 +76,6 @@ function serve(t: ProxyTelemetry, spec: StreamSpec = {}): HttpStream {
   return stream;
 }
 
-/** Sample lines of `name` whose labels contain every `key="value"` given. */
-function samples(text: string, name: string, labels: Record<string, string> = {}): string[] {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`))
-    .filter((line) => Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)));
-}
-
-function value(line: string | undefined): number {
-  return Number(line?.slice(line.lastIndexOf(' ') + 1));
-}
-
 describe('ProxyTelemetry request metrics', () => {
   it('counts requests per cluster, code and flags, and their durations', () => {
     const t = telemetry({ now: 7 });
@@ -96,7 +85,7 @@ describe('ProxyTelemetry request metrics', () => {
     serve(t, { cluster: '', status: 404, flags: 'NR' });
     const text = t.text();
     expect(
-      value(samples(text, 'weft_proxy_requests_total', { cluster: REVIEWS, response_code: '200' })[0]),
+      sampleValue(samples(text, 'weft_proxy_requests_total', { cluster: REVIEWS, response_code: '200' })[0]),
     ).toBe(2);
     expect(
       samples(text, 'weft_proxy_requests_total', { response_code: '503', response_flags: 'UF' }),
@@ -105,17 +94,17 @@ describe('ProxyTelemetry request metrics', () => {
       1,
     );
     expect(
-      value(
+      sampleValue(
         samples(text, 'weft_proxy_request_duration_milliseconds_bucket', { cluster: REVIEWS, le: '5' })[0],
       ),
     ).toBe(0);
     expect(
-      value(
+      sampleValue(
         samples(text, 'weft_proxy_request_duration_milliseconds_bucket', { cluster: REVIEWS, le: '10' })[0],
       ),
     ).toBe(3);
     expect(
-      value(samples(text, 'weft_proxy_request_duration_milliseconds_sum', { cluster: REVIEWS })[0]),
+      sampleValue(samples(text, 'weft_proxy_request_duration_milliseconds_sum', { cluster: REVIEWS })[0]),
     ).toBe(21);
   });
 
@@ -187,10 +176,10 @@ describe('ProxyTelemetry request metrics', () => {
     const text = t.text();
     const inbound = samples(text, 'istio_requests_total', { reporter: 'destination' });
     expect(inbound).toHaveLength(1);
-    expect(value(inbound[0])).toBe(2);
+    expect(sampleValue(inbound[0])).toBe(2);
     const outbound = samples(text, 'istio_requests_total', { reporter: 'source' });
     expect(outbound).toHaveLength(1);
-    expect(value(outbound[0])).toBe(2);
+    expect(sampleValue(outbound[0])).toBe(2);
     const names = text
       .split('\n')
       .filter((l) => !l.startsWith('#') && l !== '')
@@ -205,7 +194,7 @@ describe('ProxyTelemetry request metrics', () => {
     const text = t.text();
     const lines = samples(text, 'istio_requests_total', { reporter: 'destination' });
     expect(lines).toHaveLength(3);
-    expect(lines.reduce((sum, line) => sum + value(line), 0)).toBe(MAX_CACHED + 11);
+    expect(lines.reduce((sum, line) => sum + sampleValue(line), 0)).toBe(MAX_CACHED + 11);
   });
 
   it('separates series by status and flags under one label set', () => {
@@ -219,12 +208,12 @@ describe('ProxyTelemetry request metrics', () => {
     ] as const)
       serve(t, { status, flags });
     const text = t.text();
-    expect(value(samples(text, 'istio_requests_total', { response_code: '200' })[0])).toBe(2);
+    expect(sampleValue(samples(text, 'istio_requests_total', { response_code: '200' })[0])).toBe(2);
     expect(
-      value(samples(text, 'istio_requests_total', { response_code: '503', response_flags: 'UF' })[0]),
+      sampleValue(samples(text, 'istio_requests_total', { response_code: '503', response_flags: 'UF' })[0]),
     ).toBe(2);
     expect(
-      value(samples(text, 'istio_requests_total', { response_code: '503', response_flags: 'UO' })[0]),
+      sampleValue(samples(text, 'istio_requests_total', { response_code: '503', response_flags: 'UO' })[0]),
     ).toBe(1);
   });
 });
@@ -257,7 +246,7 @@ describe('ProxyTelemetry request path reports', () => {
     const records: AccessLogRecord[] = [];
     const t = telemetry({ accessLog: (r) => records.push(r) });
     serve(t, spec);
-    expect(value(samples(t.text(), 'istio_request_bytes_sum')[0])).toBe(bytes);
+    expect(sampleValue(samples(t.text(), 'istio_request_bytes_sum')[0])).toBe(bytes);
     expect(records[0]?.bytes_received).toBe(bytes);
   });
 });
@@ -336,16 +325,20 @@ describe('ProxyTelemetry TCP sessions', () => {
     t.onTcpSessionComplete(session('UF', 0));
     t.onTcpSessionComplete(session('-', 7));
     const text = t.text();
-    expect(value(samples(text, 'weft_proxy_tcp_connections_closed_total', { response_flags: '-' })[0])).toBe(
-      2,
-    );
-    expect(value(samples(text, 'weft_proxy_tcp_connections_closed_total', { response_flags: 'UF' })[0])).toBe(
-      1,
-    );
-    expect(samples(text, 'weft_proxy_tcp_bytes_total', { direction: 'sent' }).map(value)).toEqual([12]);
-    expect(samples(text, 'weft_proxy_tcp_bytes_total', { direction: 'received' }).map(value)).toEqual([30]);
     expect(
-      value(samples(text, 'istio_tcp_connections_opened_total', { destination_service_name: 'mongo' })[0]),
+      sampleValue(samples(text, 'weft_proxy_tcp_connections_closed_total', { response_flags: '-' })[0]),
+    ).toBe(2);
+    expect(
+      sampleValue(samples(text, 'weft_proxy_tcp_connections_closed_total', { response_flags: 'UF' })[0]),
+    ).toBe(1);
+    expect(samples(text, 'weft_proxy_tcp_bytes_total', { direction: 'sent' }).map(sampleValue)).toEqual([12]);
+    expect(samples(text, 'weft_proxy_tcp_bytes_total', { direction: 'received' }).map(sampleValue)).toEqual([
+      30,
+    ]);
+    expect(
+      sampleValue(
+        samples(text, 'istio_tcp_connections_opened_total', { destination_service_name: 'mongo' })[0],
+      ),
     ).toBe(2);
   });
 });
